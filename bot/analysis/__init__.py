@@ -1,0 +1,1 @@
+"""Failure classes, fault localization and root-cause notes."""

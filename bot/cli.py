@@ -1,0 +1,327 @@
+"""The `mendbot` command line: builds Settings and adapters, calls the pipeline, prints.
+
+No repair logic lives here. One handler, ``main``, owns printing errors and exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.engines.base import Engine
+from bot.engines.templates import TemplateEngine
+from bot.errors import ConfigError, ExitCode, MendbotError
+from bot.models import RunResult, RunStatus, Trigger, TriggerKind
+from bot.pipeline import Ports, repair
+from bot.report.summary import result_to_json
+from bot.trace import Trace
+
+stderr = Console(stderr=True, highlight=False)
+
+
+class ConsoleProgress:
+    """Progress on stderr: a live status line on a terminal, plain lines otherwise."""
+
+    def __init__(self, console: Console, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.status: Any = None
+        if console.is_terminal and not quiet:
+            self.status = console.status("mendbot: starting")
+            self.status.start()
+
+    def stage(self, name: str, detail: str = "") -> None:
+        text = f"{name}: {detail}" if detail else name
+        if self.status is not None:
+            self.status.update(f"mendbot: {text}")
+        elif not self.quiet:
+            self.console.print(f"[dim]mendbot: {text}[/dim]")
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(f"mendbot: {message}")
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+def build_engines(settings: Settings, trace: Trace) -> tuple[list[Engine], list[str]]:
+    """The engines for ``settings.engine``, and notes for the result."""
+    notes: list[str] = []
+    engines: list[Engine] = []
+    if settings.engine in ("auto", "templates"):
+        engines.append(TemplateEngine())
+    if settings.engine in ("auto", "llm"):
+        if not settings.model:
+            if settings.engine == "llm":
+                raise ConfigError(
+                    "--engine llm needs a model",
+                    hint="pass --model ollama:qwen2.5-coder:7b (or openai:MODEL with --llm-url), "
+                    "or set model in [tool.mendbot]",
+                )
+            notes.append("no LLM configured: only the template engine ran (set --model to add one)")
+        else:
+            from bot.engines.llm import LLMEngine
+            from bot.llm.registry import make_backend
+
+            backend = make_backend(settings)
+            try:
+                backend.check()
+            except MendbotError:
+                if settings.engine == "llm":
+                    raise
+                notes.append("the configured LLM is not reachable: only the template engine ran")
+            else:
+                engines.append(LLMEngine(backend, settings, trace))
+    return engines, notes
+
+
+def trace_path(repo_hint: Path, run_label: str) -> Path | None:
+    """Where a run's JSONL trace goes: inside git's own folder, so it never dirties the tree."""
+    from bot.workspace import run_git
+
+    try:
+        common = run_git(["rev-parse", "--git-common-dir"], repo_hint).strip()
+    except MendbotError:
+        return None
+    base = Path(common)
+    if not base.is_absolute():
+        base = (repo_hint / base).resolve()
+    return base / "mendbot" / "runs" / run_label / "trace.jsonl"
+
+
+def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> RunResult:
+    from bot.sandbox.registry import make_sandbox
+    from bot.workspace import new_run_id
+
+    run_id = new_run_id()
+    path = trace_path(trigger.repo_path, run_id) if settings.trace else None
+    trace = Trace(path)
+    engines, notes = build_engines(settings, trace)
+    sandbox = make_sandbox(settings.sandbox, settings.python)
+    ports = Ports(sandbox=sandbox, engines=engines, progress=progress, trace=trace, notes=notes)
+    return repair(trigger, settings, ports, run_id=run_id)
+
+
+def print_human(result: RunResult, apply_hint: bool) -> None:
+    out = Console(stderr=True, highlight=False)
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/yellow] {warning}")
+    if result.status is RunStatus.NOTHING_TO_FIX:
+        out.print("[green]nothing to fix:[/green] all selected tests pass")
+        return
+    for round_ in result.rounds:
+        mark = "[green]kept[/green]" if round_.commit else "[red]rolled back[/red]"
+        sha = round_.commit[:10] if round_.commit else (round_.rejected_ref or "")
+        out.print(
+            f"round {round_.number} ({round_.engine}, {round_.template}) {mark} {sha}: "
+            f"{round_.description}"
+        )
+        if round_.root_cause:
+            for line in round_.root_cause.splitlines():
+                out.print(f"    {line}")
+    if result.status is RunStatus.FIXED:
+        out.print(
+            f"[green]fixed[/green] {len(result.fixed_tests)} test(s) in "
+            f"{result.duration_s:.1f}s after {result.candidates_tried} candidates"
+        )
+    else:
+        out.print(f"[red]not fixed:[/red] {result.reason}")
+        for nodeid in result.remaining_failures[:10]:
+            out.print(f"    still failing: {nodeid}")
+    if result.diff:
+        out.print(result.diff.rstrip(), markup=False, highlight=False)
+    if result.branch:
+        out.print(f"branch: {result.branch} (base {result.base[:10]})")
+        if apply_hint:
+            out.print(f"take the fix: git merge {result.branch}   or: mendbot fix --apply")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mendbot")
+def cli() -> None:
+    """mendbot: repair failing pytest tests with verified, minimal patches recorded in git."""
+
+
+@cli.command(context_settings={"ignore_unknown_options": False})
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."), required=False)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "templates", "llm"]),
+    default=None,
+    help="which engines propose patches (default auto: templates, then an LLM if configured)",
+)
+@click.option("--max-rounds", type=int, default=None, help="repair rounds at most (default 5)")
+@click.option(
+    "--time-budget", type=float, default=None, help="seconds for the whole run (default 300)"
+)
+@click.option(
+    "--test-timeout",
+    type=float,
+    default=None,
+    help="seconds one test may take before it counts as hanging (default 30)",
+)
+@click.option(
+    "--validation",
+    type=click.Choice(["fast", "naive"]),
+    default=None,
+    help="how candidates are screened before the real run (default fast)",
+)
+@click.option(
+    "--sandbox",
+    type=click.Choice(["local", "docker", "auto"]),
+    default=None,
+    help="where tests run (default local)",
+)
+@click.option("--python", "python", default=None, help="interpreter that runs the tests")
+@click.option(
+    "--model", default=None, help="LLM spec, e.g. ollama:qwen2.5-coder:7b or openai:gpt-4o-mini"
+)
+@click.option("--llm-url", default=None, help="base URL of the model server")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")
+@click.option(
+    "--apply",
+    "apply",
+    is_flag=True,
+    help="apply the verified patch to your working tree (never the index)",
+)
+def fix(
+    path: Path,
+    pytest_args: tuple[str, ...],
+    engine: str | None,
+    max_rounds: int | None,
+    time_budget: float | None,
+    test_timeout: float | None,
+    validation: str | None,
+    sandbox: str | None,
+    python: str | None,
+    model: str | None,
+    llm_url: str | None,
+    as_json: bool,
+    apply: bool,
+) -> None:
+    """Repair the failing tests of the project at PATH (default: the current folder).
+
+    Arguments after `--` go to pytest to select tests, e.g. `mendbot fix . -- tests/test_cart.py`.
+    """
+    flags = {
+        "engine": engine,
+        "max_rounds": max_rounds,
+        "time_budget": time_budget,
+        "test_timeout": test_timeout,
+        "validation": validation,
+        "sandbox": sandbox,
+        "python": python,
+        "model": model,
+        "llm_url": llm_url,
+        "pytest_args": list(pytest_args) if pytest_args else None,
+    }
+    settings = load_settings(path if path.is_dir() else Path("."), flags)
+    trigger = Trigger(kind=TriggerKind.CLI, repo_path=path, label="cli")
+    progress = ConsoleProgress(stderr, quiet=False)
+    try:
+        result = run_fix(trigger, settings, progress)
+    finally:
+        progress.close()
+    if apply and result.status is RunStatus.FIXED and result.diff:
+        from bot.workspace import apply_to_checkout, open_repository
+
+        _, top, _ = open_repository(path)
+        apply_to_checkout(top, result.diff)
+        stderr.print("applied the verified patch to your working tree (the index is untouched)")
+    if as_json:
+        click.echo(json.dumps(result_to_json(result), indent=2))
+    else:
+        print_human(result, apply_hint=not apply)
+    raise SystemExit(
+        ExitCode.OK
+        if result.status in (RunStatus.FIXED, RunStatus.NOTHING_TO_FIX)
+        else ExitCode.NOT_FIXED
+    )
+
+
+# Commands that live in their own modules register here when present.
+OPTIONAL_COMMANDS: Sequence[tuple[str, str]] = (
+    ("bot.commands.bench", "bench"),
+    ("bot.commands.sandbox", "sandbox"),
+    ("bot.commands.trace", "trace"),
+    ("bot.commands.action", "action"),
+    ("bot.commands.hook", "hook"),
+    ("bot.commands.hook", "install_hook"),
+    ("bot.commands.history", "runs"),
+    ("bot.commands.history", "show"),
+    ("bot.commands.history", "report"),
+    ("bot.commands.history", "stats"),
+)
+
+
+def _register() -> None:
+    for module_name, attribute in OPTIONAL_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):
+                continue
+            raise
+        command = getattr(module, attribute, None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register()
+
+
+def _internal_error_log(error: BaseException) -> Path:
+    handle, name = tempfile.mkstemp(prefix="mendbot-error-", suffix=".log")
+    with os.fdopen(handle, "w") as log:
+        log.write(f"mendbot {__version__}\nargv: {sys.argv}\n\n")
+        log.write("".join(traceback.format_exception(error)))
+    return Path(name)
+
+
+def main(argv: Sequence[str] | None = None, *, entry: click.Command | None = None) -> None:
+    """The one top-level handler: exit codes 0, 1, 2 (usage/config), 3 (internal), 130."""
+    command = entry or cli
+    try:
+        command.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SystemExit:
+        raise
+    except click.exceptions.Abort:
+        stderr.print("mendbot: interrupted")
+        raise SystemExit(ExitCode.INTERRUPTED) from None
+    except click.ClickException as error:
+        error.show(file=sys.stderr)
+        raise SystemExit(ExitCode.USAGE) from None
+    except MendbotError as error:
+        stderr.print(f"[red]mendbot:[/red] {error.message}", markup=True, highlight=False)
+        if error.hint:
+            stderr.print(f"  hint: {error.hint}", markup=False, highlight=False)
+        if "--json" in (argv or sys.argv):
+            click.echo(json.dumps({"status": "error", "error": error.message, "hint": error.hint}))
+        raise SystemExit(error.exit_code) from None
+    except KeyboardInterrupt:
+        stderr.print("mendbot: interrupted; the worktree was removed and your files are untouched")
+        raise SystemExit(ExitCode.INTERRUPTED) from None
+    except Exception as error:
+        log = _internal_error_log(error)
+        stderr.print(f"mendbot: internal error: {type(error).__name__}: {error}")
+        stderr.print(f"  details: {log} (please include it in a bug report)")
+        if "--json" in (argv or sys.argv):
+            click.echo(json.dumps({"status": "error", "error": str(error), "log": str(log)}))
+        raise SystemExit(ExitCode.INTERNAL) from None
+    raise SystemExit(ExitCode.OK)

@@ -1,0 +1,1 @@
+"""Sub-commands of `mendbot` that live in their own modules (registered by bot.cli)."""

@@ -1,0 +1,231 @@
+"""The LLM-free template engine: deterministic fix templates at the most suspicious lines.
+
+Single edits come first, ordered by location suspiciousness times the template's prior for the
+failure class, smaller edits first among equals. When no single edit works, pairs of edits
+within one file are tried, built from the singles that got closest (fixed some target test).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+
+from bot.analysis.source import parse
+from bot.engines.base import RepairContext
+from bot.engines.mutations import (
+    Mutation,
+    Site,
+    expected_from_tests,
+    import_repairs,
+    mutations_at,
+    prior,
+    statement_at,
+    syntax_repairs,
+)
+from bot.models import Candidate, FailureClass, FileEdit, Location
+
+TOP_LOCATIONS = 14
+PAIR_POOL = 24
+
+
+class TemplateEngine:
+    name = "templates"
+
+    def __init__(self, *, pairs: bool = True) -> None:
+        self.pairs = pairs
+        self._counts: dict[str, float] = {"candidates": 0}
+
+    def usage(self) -> Mapping[str, float]:
+        return dict(self._counts)
+
+    def propose(self, context: RepairContext) -> Iterator[Candidate]:
+        failures = context.analysis.failures
+        if any(f.failure_class is FailureClass.FORMAT for f in failures):
+            yield from self._format(context)
+        singles = list(self._singles(context))
+        yielded: list[tuple[Candidate, Mutation, str]] = []
+        for candidate, mutation, path in singles:
+            if time.monotonic() > context.deadline:
+                return
+            yielded.append((candidate, mutation, path))
+            self._counts["candidates"] += 1
+            yield candidate
+        if self.pairs:
+            yield from self._pairs(context, yielded)
+
+    # ------------------------------------------------------------------ single edits
+
+    def _sites(self, context: RepairContext) -> list[tuple[Location, float]]:
+        locations = list(context.analysis.locations[:TOP_LOCATIONS])
+        return [(location, location.score) for location in locations]
+
+    def _singles(self, context: RepairContext) -> Iterator[tuple[Candidate, Mutation, str]]:
+        failure_class = context.analysis.primary_class
+        failing_tests = sorted({f.nodeid.split("::", 1)[0] for f in context.analysis.failures})
+        expected, messages = expected_from_tests(
+            [context.test_sources.get(path, "") for path in failing_tests]
+        )
+        message = " ".join(f.message for f in context.analysis.failures)
+        hanging = any(f.exception_type == "Timeout" for f in context.analysis.failures)
+        scored: list[tuple[float, int, int, int, Mutation, str, Location]] = []
+        order = 0
+        for rank, (location, score) in enumerate(self._sites(context)):
+            text = context.sources.get(location.file)
+            tree = parse(text) if text is not None else None
+            if text is None or tree is None:
+                continue
+            statement, function = statement_at(tree, location.line)
+            if statement is None:
+                continue
+            site = Site(
+                text=text,
+                tree=tree,
+                line=location.line,
+                statement=statement,
+                function=function,
+                failure_class=failure_class,
+                expected_exceptions=expected,
+                expected_messages=messages,
+                error_message=message,
+            )
+            for mutation in mutations_at(site):
+                weight = max(score, 0.05) * prior(failure_class, mutation.template)
+                if hanging and mutation.template == "insert-statement":
+                    weight *= 2.0  # a loop that never ends most often misses its update
+                scored.append(
+                    (-weight, mutation.size, rank, order, mutation, location.file, location)
+                )
+                order += 1
+        scored.sort(key=lambda item: item[:4])
+        seen: set[str] = set()
+        for index, (weight, _size, _rank, _order, mutation, path, location) in enumerate(scored):
+            new_text = mutation.apply(context.sources[path])
+            if new_text in seen or new_text == context.sources[path]:
+                continue
+            seen.add(new_text)
+            if parse(new_text) is None:
+                continue
+            yield (
+                self._candidate(
+                    context, f"{index}", [(path, mutation)], new_text, location, -weight
+                ),
+                mutation,
+                path,
+            )
+
+    def _candidate(
+        self,
+        context: RepairContext,
+        suffix: str,
+        parts: list[tuple[str, Mutation]],
+        new_text: str,
+        location: Location | None,
+        weight: float,
+    ) -> Candidate:
+        path = parts[0][0]
+        function = f" in {location.function}" if location and location.function else ""
+        where = f"{path}:{location.line}{function}" if location else path
+        templates = "+".join(dict.fromkeys(m.template for _, m in parts))
+        return Candidate(
+            id=f"r{context.round_number}-t{suffix}",
+            engine=self.name,
+            template=templates,
+            description="; ".join(m.description for _, m in parts) + f" at {where}",
+            edits=(FileEdit(path=path, new_text=new_text),),
+            location=location,
+            size=sum(m.size for _, m in parts),
+            prior=round(weight, 4),
+            rationale="; ".join(dict.fromkeys(m.rationale for _, m in parts)),
+        )
+
+    # ------------------------------------------------------------------ pairs
+
+    def _pairs(
+        self, context: RepairContext, singles: list[tuple[Candidate, Mutation, str]]
+    ) -> Iterator[Candidate]:
+        verdicts = {candidate.id: verdict for candidate, verdict in context.feedback.verdicts}
+        promising = [s for s in singles if verdicts.get(s[0].id) and verdicts[s[0].id].fixed]
+        pool = (promising + [s for s in singles if s not in promising])[:PAIR_POOL]
+        seen: set[str] = set()
+        for index, (first, second) in enumerate(itertools.combinations(pool, 2)):
+            if time.monotonic() > context.deadline:
+                return
+            (c1, m1, p1), (c2, m2, p2) = first, second
+            if p1 != p2 or not (m1.end <= m2.start or m2.end <= m1.start):
+                continue
+            later, earlier = (m1, m2) if m1.start > m2.start else (m2, m1)
+            new_text = earlier.apply(later.apply(context.sources[p1]))
+            if new_text in seen or parse(new_text) is None:
+                continue
+            seen.add(new_text)
+            self._counts["candidates"] += 1
+            yield self._candidate(
+                context,
+                f"p{index}",
+                [(p1, m1), (p2, m2)],
+                new_text,
+                c1.location,
+                min(c1.prior, c2.prior),
+            )
+
+    # ------------------------------------------------------------------ FORMAT
+
+    def _format(self, context: RepairContext) -> Iterator[Candidate]:
+        names_by_module: dict[str, list[str]] = {}
+        for path, text in context.sources.items():
+            tree = parse(text)
+            if tree is None:
+                continue
+            module = PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
+            names = [
+                node.name
+                for node in tree.body
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            ] + [
+                target.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            ]
+            names_by_module[module] = names
+            names_by_module[module.split(".")[-1]] = names
+            if module.endswith(".__init__"):
+                names_by_module[module[: -len(".__init__")]] = names
+        count = 0
+        seen: set[str] = set()
+        for failure in context.analysis.failures:
+            if failure.failure_class is not FailureClass.FORMAT:
+                continue
+            frames = [f for f in failure.frames if f.file in context.sources] or [
+                f for f in failure.frames if f.file in context.test_sources
+            ]
+            for frame in reversed(frames):
+                found = context.sources.get(frame.file)
+                if found is None:
+                    continue
+                text = found
+                if not text:
+                    continue
+                tree = parse(text)
+                mutations: list[Mutation] = []
+                if tree is None:
+                    mutations += list(syntax_repairs(text, frame.line))
+                mutations += list(
+                    import_repairs(
+                        text, tree, failure.message + "\n" + failure.traceback, names_by_module
+                    )
+                )
+                for mutation in mutations:
+                    new_text = mutation.apply(text)
+                    if new_text in seen or parse(new_text) is None:
+                        continue
+                    seen.add(new_text)
+                    count += 1
+                    location = Location(frame.file, frame.line, "", 1.0, "traceback")
+                    yield self._candidate(
+                        context, f"f{count}", [(frame.file, mutation)], new_text, location, 1.0
+                    )

@@ -1,0 +1,1 @@
+"""Model backends (Ollama, OpenAI-compatible) behind one small protocol."""

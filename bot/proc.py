@@ -1,0 +1,114 @@
+"""The one subprocess helper: argv lists, explicit cwd, env and timeout, never a shell.
+
+Every child runs in its own process group, so a timeout kills the whole group (a test that
+forks and loops forever included). Output goes to temporary files, never to pipes that can
+fill up, and only the last ``output_limit`` bytes of each stream are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from bot.models import ProcessResult
+
+DEFAULT_OUTPUT_LIMIT = 256 * 1024
+
+
+def _tail(handle: tempfile._TemporaryFileWrapper[bytes], limit: int) -> tuple[str, bool]:
+    handle.flush()
+    size = handle.seek(0, os.SEEK_END)
+    truncated = size > limit
+    handle.seek(max(0, size - limit))
+    data = handle.read()
+    text = data.decode("utf-8", errors="replace")
+    if truncated:
+        text = f"[... {size - limit} bytes cut ...]\n" + text
+    return text, truncated
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a child's whole process group, then reap the child."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = 60.0,
+    output_limit: int = DEFAULT_OUTPUT_LIMIT,
+    stdin_text: str | None = None,
+    preexec: Callable[[], None] | None = None,
+) -> ProcessResult:
+    """Run ``argv`` and return its result; a timeout is a result (``timed_out``), not an error."""
+    if isinstance(argv, str):  # a plain string would be split into characters
+        raise TypeError("argv must be a sequence of arguments, not a string")
+    started = time.monotonic()
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryFile() as stdin_file,
+    ):
+        if stdin_text is not None:
+            stdin_file.write(stdin_text.encode())
+            stdin_file.seek(0)
+        process = subprocess.Popen(
+            list(argv),
+            cwd=str(cwd),
+            env=dict(env) if env is not None else None,
+            stdin=stdin_file if stdin_text is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
+        timed_out = False
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            kill_group(process)
+            returncode = process.returncode if process.returncode is not None else -9
+        except BaseException:
+            kill_group(process)
+            raise
+        # a test may leave grandchildren behind in its group: never let them outlive the run
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        stdout, cut_out = _tail(out, output_limit)  # type: ignore[arg-type]
+        stderr, cut_err = _tail(err, output_limit)  # type: ignore[arg-type]
+    return ProcessResult(
+        returncode=returncode,
+        stdout=stdout,
+        stderr=stderr,
+        duration=time.monotonic() - started,
+        timed_out=timed_out,
+        output_truncated=cut_out or cut_err,
+    )
+
+
+def git(args: Sequence[str], *, cwd: Path, check: bool = True, timeout: float = 120.0) -> str:
+    """Run a git command that is not covered by GitPython's object API and return stdout."""
+    env = dict(os.environ)
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    result = run(["git", *args], cwd=cwd, env=env, timeout=timeout)
+    if check and (result.returncode != 0 or result.timed_out):
+        from bot.errors import RepositoryError
+
+        raise RepositoryError(
+            f"git {' '.join(args[:2])} failed: {result.stderr.strip() or result.stdout.strip()}"
+        )
+    return result.stdout

@@ -1,0 +1,1 @@
+"""Sandboxes run the code under test: a local process sandbox, or Docker."""

@@ -1,0 +1,404 @@
+"""mendbot's pytest plugin: it runs inside the test process of the project under repair.
+
+Loaded with ``-p mendbot_pytest``. It has a namespaced name on purpose: the project under repair
+may have a ``bot`` package of its own. It imports nothing from mendbot and only the standard
+library, because it also runs inside containers where only pytest is installed.
+
+It does three things:
+
+* ``--mendbot-test-timeout=S``: a per-test wall-clock limit (SIGALRM), so one hanging test
+  fails alone instead of hanging the run;
+* it records each test's node id, exception type and traceback frames as JUnit properties, so
+  results read from JUnit XML are keyed by node id and carry structured frames;
+* ``--mendbot-screen=BATCH.json --mendbot-out=RESULTS.jsonl``: the screening worker. It
+  collects once, then for each candidate forks a child that swaps the changed functions'
+  code objects in place (or re-imports a module from patched source), runs the selected tests
+  and reports. Every child starts from the same freshly collected parent, so nothing one
+  candidate does (globals, imports, monkeypatches) can reach another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TIMEOUT_MARK = "mendbot-timeout"
+
+
+class TestTimeout(BaseException):
+    """Raised in a test that ran past --mendbot-test-timeout."""
+
+    __test__ = False
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("mendbot")
+    group.addoption("--mendbot-test-timeout", type=float, default=0.0)
+    group.addoption("--mendbot-screen", default=None)
+    group.addoption("--mendbot-out", default=None)
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise TestTimeout(f"{TIMEOUT_MARK}: the test ran past its time limit")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: Any) -> Any:
+    limit = float(item.config.getoption("--mendbot-test-timeout") or 0.0)
+    if limit <= 0 or not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _frames(excinfo: Any, root: Path) -> list[list[Any]]:
+    frames: list[list[Any]] = []
+    tb = excinfo.tb
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        filename = Path(code.co_filename)
+        try:
+            relative = filename.resolve().relative_to(root).as_posix()
+        except ValueError:
+            relative = None
+        if relative is not None:
+            frames.append([relative, tb.tb_lineno, code.co_qualname])
+        tb = tb.tb_next
+    return frames[-12:]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    if call.when == "setup":
+        item.user_properties.append(("mendbot_nodeid", item.nodeid))
+    excinfo = call.excinfo
+    if excinfo is not None and not excinfo.errisinstance(pytest.skip.Exception):
+        root = Path(str(item.config.rootpath)).resolve()
+        exc_type = excinfo.type.__name__
+        if excinfo.errisinstance(TestTimeout):
+            exc_type = "Timeout"
+        item.user_properties.append(("mendbot_exc", exc_type))
+        item.user_properties.append(("mendbot_frames", json.dumps(_frames(excinfo, root))))
+    yield
+
+
+# --------------------------------------------------------------------------- screening worker
+
+
+class _SourceOverride(importlib.abc.MetaPathFinder):
+    """Serves patched source for modules that were not imported before the fork."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        self.sources = sources
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.origin is None:
+            return None
+        origin = str(Path(spec.origin).resolve())
+        if origin not in self.sources:
+            return None
+        source = self.sources[origin]
+
+        class Loader(importlib.abc.SourceLoader):
+            def get_filename(self, fullname: str) -> str:
+                return origin
+
+            def get_data(self, data_path: str) -> bytes:
+                return source.encode()
+
+        return importlib.util.spec_from_file_location(
+            name,
+            origin,
+            loader=Loader(),
+            submodule_search_locations=spec.submodule_search_locations,
+        )
+
+
+def _swap_function(old: Any, new: Any) -> bool:
+    old_function = getattr(old, "__func__", old)
+    new_function = getattr(new, "__func__", new)
+    old_function = getattr(old_function, "__wrapped__", old_function)
+    new_function = getattr(new_function, "__wrapped__", new_function)
+    if not isinstance(old_function, types.FunctionType) or not isinstance(
+        new_function, types.FunctionType
+    ):
+        return False
+    if old_function.__code__.co_freevars != new_function.__code__.co_freevars:
+        return False
+    old_function.__code__ = new_function.__code__
+    old_function.__defaults__ = new_function.__defaults__
+    old_function.__kwdefaults__ = new_function.__kwdefaults__
+    return True
+
+
+def _patch_class(old_class: type, new_class: type) -> bool:
+    for name, new_value in vars(new_class).items():
+        if name in ("__dict__", "__weakref__", "__module__", "__doc__", "__qualname__"):
+            continue
+        old_value = vars(old_class).get(name)
+        if isinstance(new_value, property) and isinstance(old_value, property):
+            for part in ("fget", "fset", "fdel"):
+                new_part, old_part = getattr(new_value, part), getattr(old_value, part)
+                if (new_part is None) != (old_part is None):
+                    return False
+                if new_part is not None and not _swap_function(old_part, new_part):
+                    return False
+            continue
+        if isinstance(new_value, types.FunctionType | staticmethod | classmethod) and (
+            old_value is not None
+        ):
+            if not _swap_function(old_value, new_value):
+                return False
+            continue
+        if isinstance(new_value, types.FunctionType | staticmethod | classmethod | property):
+            setattr(old_class, name, new_value)
+            continue
+        if name.startswith("__"):
+            continue
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(old_class, name, new_value)
+    return True
+
+
+def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | None:
+    """Make ``module`` behave as ``source`` while keeping its objects' identities."""
+    code = compile(source, path, "exec", dont_inherit=True)
+    namespace: dict[str, Any] = {
+        "__name__": module.__name__,
+        "__file__": path,
+        "__package__": module.__package__,
+        "__spec__": module.__spec__,
+        "__builtins__": module.__dict__.get("__builtins__", __builtins__),
+    }
+    if hasattr(module, "__path__"):
+        namespace["__path__"] = module.__path__
+    exec(code, namespace)
+    old = module.__dict__
+    for name, new_value in namespace.items():
+        if name.startswith("__") and name.endswith("__"):
+            continue
+        old_value = old.get(name)
+        if (
+            isinstance(new_value, types.FunctionType)
+            and getattr(new_value, "__module__", None) == module.__name__
+        ):
+            if old_value is None:
+                old[name] = new_value
+            elif not _swap_function(old_value, new_value):
+                return f"cannot swap function {name}"
+        elif isinstance(new_value, type) and new_value.__module__ == module.__name__:
+            if isinstance(old_value, type):
+                if not _patch_class(old_value, new_value):
+                    return f"cannot patch class {name}"
+            else:
+                old[name] = new_value
+        elif isinstance(new_value, types.ModuleType):
+            old[name] = old_value if old_value is not None else new_value
+        else:
+            old[name] = new_value
+    for name in list(old):
+        if not (name.startswith("__") and name.endswith("__")) and name not in namespace:
+            del old[name]
+    return None
+
+
+def _apply_candidate(edits: dict[str, str]) -> str | None:
+    by_file: dict[str, types.ModuleType] = {}
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if filename:
+            with contextlib.suppress(OSError):
+                by_file[str(Path(filename).resolve())] = module
+    pending: dict[str, str] = {}
+    for path, source in edits.items():
+        found = by_file.get(path)
+        if found is None:
+            pending[path] = source
+            continue
+        problem = _apply_in_place(found, source, path)
+        if problem:
+            return problem
+    if pending:
+        sys.meta_path.insert(0, _SourceOverride(pending))
+    return None
+
+
+def _run_items(items: list[Any], targets: list[str], guards: list[str]) -> dict[str, Any]:
+    from _pytest.runner import runtestprotocol
+
+    by_id = {item.nodeid: item for item in items}
+    outcomes: dict[str, list[str]] = {}
+
+    def run_one(nodeid: str) -> str:
+        item = by_id.get(nodeid)
+        if item is None:
+            outcomes[nodeid] = ["not_run", "not collected"]
+            return "not_run"
+        reports = runtestprotocol(item, log=False, nextitem=None)
+        outcome, message = "passed", ""
+        for report in reports:
+            if report.failed:
+                outcome = "failed" if report.when == "call" else "error"
+                message = str(getattr(report, "longreprtext", ""))[-600:]
+                if TIMEOUT_MARK in message:
+                    outcome = "timeout"
+                break
+            if report.skipped and report.when in ("setup", "call"):
+                outcome = "skipped"
+        outcomes[nodeid] = [outcome, message]
+        return outcome
+
+    fixed = [t for t in targets if run_one(t) == "passed"]
+    broken: list[str] = []
+    if fixed:
+        for nodeid in guards:
+            if run_one(nodeid) not in ("passed", "skipped"):
+                broken.append(nodeid)
+                break
+    return {"fixed": fixed, "broken": broken, "outcomes": outcomes}
+
+
+def _child(candidate: dict[str, Any], items: list[Any], write_fd: int) -> None:
+    os.setpgid(0, 0)
+    try:
+        problem = _apply_candidate(candidate["edits"])
+        if problem:
+            result: dict[str, Any] = {"unscreenable": problem}
+        else:
+            result = _run_items(items, candidate["targets"], candidate["guards"])
+    except BaseException as error:
+        result = {"crash": f"{type(error).__name__}: {error}"[:500]}
+    payload = json.dumps(result).encode()
+    with contextlib.suppress(OSError):
+        view = memoryview(payload)
+        while view:
+            written = os.write(write_fd, view)
+            view = view[written:]
+    os._exit(0)
+
+
+def _screen(session: Any, batch_path: str, out_path: str) -> None:
+    batch = json.loads(Path(batch_path).read_text())
+    workers = max(1, int(batch.get("workers", 1)))
+    stop_at_first = bool(batch.get("stop_at_first", True))
+    candidates: list[dict[str, Any]] = batch["candidates"]
+    items = list(session.items)
+    running: dict[int, tuple[int, int, float, float, bytearray]] = {}
+    results: dict[int, dict[str, Any]] = {}
+    next_index = 0
+    out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+
+    def record(index: int, result: dict[str, Any]) -> None:
+        results[index] = result
+        out.write(json.dumps({"index": index, **result}) + "\n")
+        out.flush()
+
+    def decided() -> bool:
+        if not stop_at_first:
+            return False
+        for index in range(len(candidates)):
+            if index not in results:
+                return False
+            if results[index].get("fixed") and not results[index].get("broken"):
+                return True
+        return False
+
+    def reap(
+        pid: int, index: int, read_fd: int, buffer: bytearray, reason: str | None, kind: str = ""
+    ) -> None:
+        if reason is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):
+            while chunk := os.read(read_fd, 65536):
+                buffer.extend(chunk)
+        os.close(read_fd)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)  # grandchildren left in the child's group
+        if reason is not None:
+            record(index, {kind or "timeout": reason})
+            return
+        try:
+            result = json.loads(bytes(buffer).decode())
+        except ValueError:
+            code = os.waitstatus_to_exitcode(status)
+            result = {"crash": f"the test process died (exit status {code}) before reporting"}
+        record(index, result)
+
+    try:
+        while (next_index < len(candidates) or running) and not decided():
+            while next_index < len(candidates) and len(running) < workers and not decided():
+                candidate = candidates[next_index]
+                read_fd, write_fd = os.pipe()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    os.close(read_fd)
+                    _child(candidate, items, write_fd)
+                os.close(write_fd)
+                os.set_blocking(read_fd, False)
+                deadline = time.monotonic() + float(candidate.get("timeout", 10.0))
+                running[read_fd] = (pid, next_index, deadline, 0.0, bytearray())
+                next_index += 1
+            if not running:
+                break
+            wait_for = max(0.0, min(entry[2] for entry in running.values()) - time.monotonic())
+            readable, _, _ = select.select(list(running), [], [], min(wait_for, 1.0))
+            for fd in readable:
+                pid, index, deadline, _, buffer = running[fd]
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    buffer.extend(chunk)
+                    continue
+                del running[fd]
+                reap(pid, index, fd, buffer, None)
+            now = time.monotonic()
+            for fd, (pid, index, deadline, _, buffer) in list(running.items()):
+                if now >= deadline:
+                    del running[fd]
+                    reap(pid, index, fd, buffer, "the candidate ran past its time limit")
+    finally:
+        for fd, (pid, index, _, _, buffer) in list(running.items()):
+            reap(pid, index, fd, buffer, "not needed: an earlier candidate won", "cancelled")
+        out.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: Any) -> Any:
+    batch = session.config.getoption("--mendbot-screen")
+    if not batch:
+        return None
+    out = session.config.getoption("--mendbot-out")
+    try:
+        _screen(session, batch, out)
+    except Exception:  # a broken batch must say why, not vanish
+        Path(out + ".error").write_text(traceback.format_exc())
+    return True
