@@ -20,6 +20,7 @@ It does three things:
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -223,13 +224,24 @@ def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | N
     return None
 
 
-def _apply_candidate(edits: dict[str, str]) -> str | None:
+def _modules_by_file(root: Path) -> dict[str, types.ModuleType]:
+    """Loaded modules whose files live under ``root`` (the project), by resolved path."""
     by_file: dict[str, types.ModuleType] = {}
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
-        if filename:
+        if (
+            filename
+            and not filename.startswith(sys.prefix)
+            and not filename.startswith(sys.base_prefix)
+        ):
             with contextlib.suppress(OSError):
-                by_file[str(Path(filename).resolve())] = module
+                resolved = Path(filename).resolve()
+                if resolved.is_relative_to(root):
+                    by_file[str(resolved)] = module
+    return by_file
+
+
+def _apply_candidate(edits: dict[str, str], by_file: dict[str, types.ModuleType]) -> str | None:
     pending: dict[str, str] = {}
     for path, source in edits.items():
         found = by_file.get(path)
@@ -279,10 +291,13 @@ def _run_items(items: list[Any], targets: list[str], guards: list[str]) -> dict[
     return {"fixed": fixed, "broken": broken, "outcomes": outcomes}
 
 
-def _child(candidate: dict[str, Any], items: list[Any], write_fd: int) -> None:
+def _child(
+    candidate: dict[str, Any], items: list[Any], by_file: dict[str, types.ModuleType], write_fd: int
+) -> None:
     os.setpgid(0, 0)
+    gc.disable()  # a short-lived child: collecting would only copy the parent's pages
     try:
-        problem = _apply_candidate(candidate["edits"])
+        problem = _apply_candidate(candidate["edits"], by_file)
         if problem:
             result: dict[str, Any] = {"unscreenable": problem}
         else:
@@ -304,6 +319,11 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
     stop_at_first = bool(batch.get("stop_at_first", True))
     candidates: list[dict[str, Any]] = batch["candidates"]
     items = list(session.items)
+    by_file = _modules_by_file(Path(str(session.config.rootpath)).resolve())
+    # Objects that exist now are shared with every child; freezing them keeps the children's
+    # garbage collector from touching (and so copying) the parent's memory.
+    gc.collect()
+    gc.freeze()
     running: dict[int, tuple[int, int, float, float, bytearray]] = {}
     results: dict[int, dict[str, Any]] = {}
     next_index = 0
@@ -320,7 +340,9 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
         for index in range(len(candidates)):
             if index not in results:
                 return False
-            if results[index].get("fixed") and not results[index].get("broken"):
+            result = results[index]
+            complete = len(result.get("fixed", ())) == len(candidates[index]["targets"])
+            if result.get("fixed") and complete and not result.get("broken"):
                 return True
         return False
 
@@ -359,7 +381,7 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
                 pid = os.fork()
                 if pid == 0:
                     os.close(read_fd)
-                    _child(candidate, items, write_fd)
+                    _child(candidate, items, by_file, write_fd)
                 os.close(write_fd)
                 os.set_blocking(read_fd, False)
                 deadline = time.monotonic() + float(candidate.get("timeout", 10.0))

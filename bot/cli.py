@@ -28,7 +28,7 @@ from bot.pipeline import Ports, repair
 from bot.report.summary import result_to_json
 from bot.trace import Trace
 
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class ConsoleProgress:
@@ -106,10 +106,11 @@ def trace_path(repo_hint: Path, run_label: str) -> Path | None:
 
 def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> RunResult:
     from bot.sandbox.registry import make_sandbox
-    from bot.workspace import new_run_id
+    from bot.workspace import new_run_id, open_repository
 
+    _, top, _ = open_repository(trigger.repo_path)  # a clear error for a bad path, first
     run_id = new_run_id()
-    path = trace_path(trigger.repo_path, run_id) if settings.trace else None
+    path = trace_path(top, run_id) if settings.trace else None
     trace = Trace(path)
     engines, notes = build_engines(settings, trace)
     sandbox = make_sandbox(settings.sandbox, settings.python)
@@ -118,7 +119,7 @@ def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> 
 
 
 def print_human(result: RunResult, apply_hint: bool) -> None:
-    out = Console(stderr=True, highlight=False)
+    out = Console(stderr=True, highlight=False, soft_wrap=True)
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
     if result.status is RunStatus.NOTHING_TO_FIX:

@@ -33,7 +33,7 @@ from bot.models import (
 from bot.sandbox.base import Sandbox
 from bot.testing.runner import TestRunner
 from bot.trace import Trace
-from bot.validate import Validator, per_test_timeout
+from bot.validate import Validator, complete, per_test_timeout
 
 BATCH_SIZE = 48
 STUCK_REPEATS = 3
@@ -449,9 +449,16 @@ def _search(
     trace = ports.trace
     tried_this_round = 0
     size = 1 if engine.name == "llm" else BATCH_SIZE
+    round_started = time.monotonic()
+    # Partial fixes (some of the failing tests that run the changed lines pass) are kept in
+    # reserve: a candidate that fixes them all is preferred, and only when none turns up
+    # within most of the budget is the best partial one proven.
+    reserve_after = round_started + 0.6 * max(0.0, state.deadline - round_started)
+    partial: list[tuple[int, int, Candidate, Verdict]] = []
+    order = 0
     for batch in _batches(engine.propose(context), size):
-        if time.monotonic() > state.deadline or tried_this_round >= settings.candidate_budget:
-            return None
+        if time.monotonic() > reserve_after or tried_this_round >= settings.candidate_budget:
+            break
         admissible: list[Candidate] = []
         for candidate in batch:
             problem = _admissible(candidate, context, settings, workspace)
@@ -493,13 +500,16 @@ def _search(
                 size=candidate.size,
                 prior=candidate.prior,
             )
+            order += 1
+            if verdict.accepted and verdict.still_failing:
+                partial.append((-len(verdict.fixed), order, candidate, verdict))
         for candidate, maybe in zip(admissible, verdicts, strict=True):
-            if maybe is None or not maybe.accepted:
+            if not complete(maybe):
                 continue
-            verdict = maybe
+            assert maybe is not None
             proven = _prove(
                 candidate,
-                verdict,
+                maybe,
                 number,
                 settings,
                 ports,
@@ -514,6 +524,23 @@ def _search(
         ports.progress.stage(
             f"round {number}", f"{engine.name}: {tried_this_round} candidates tried"
         )
+    for _, _, candidate, verdict in sorted(partial, key=lambda item: item[:2])[:3]:
+        if time.monotonic() > state.deadline:
+            break
+        proven = _prove(
+            candidate,
+            verdict,
+            number,
+            settings,
+            ports,
+            workspace,
+            runner,
+            state,
+            current,
+            context.analysis,
+        )
+        if proven is not None:
+            return proven
     return None
 
 
@@ -691,6 +718,7 @@ def _finish(
     accepted = [r for r in state.rounds if r.commit]
     branch = workspace.branch
     if not accepted and not workspace.reused_branch:
+        ws.run_git(["checkout", "-q", "--detach"], workspace.worktree)
         ws.delete_branch(workspace.repo_root, branch)
         branch = ""
     diff = (

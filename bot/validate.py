@@ -63,6 +63,11 @@ def per_test_timeout(baseline: TestRun, cap: float) -> float:
     return min(TIMEOUT_FLOOR + TIMEOUT_FACTOR * longest, cap)
 
 
+def complete(verdict: Verdict | None) -> bool:
+    """Accepted and fixing every failing test that runs the changed lines."""
+    return verdict is not None and verdict.accepted and not verdict.still_failing
+
+
 @dataclass
 class ScreenStats:
     screened: int = 0
@@ -100,7 +105,7 @@ class Validator:
         if self.mode == "fast" and targets and all("::" in t for t in targets):
             pending = self._fast(candidates, selection, baseline, verdicts, stop_at_first)
         for index in pending:
-            if stop_at_first and any(v is not None and v.accepted for v in verdicts[:index]):
+            if stop_at_first and any(complete(v) for v in verdicts[:index]):
                 break
             verdicts[index] = self._naive(candidates[index], selection, baseline)
             self.stats.naive += 1
@@ -168,15 +173,15 @@ class Validator:
                 else:
                     verdicts[index] = verdict
                     self.stats.fast += 1
-            if stop_at_first and any(v is not None and v.accepted for v in verdicts):
-                winner = min(i for i, v in enumerate(verdicts) if v is not None and v.accepted)
+            if stop_at_first and any(complete(v) for v in verdicts):
+                winner = min(i for i, v in enumerate(verdicts) if complete(v))
                 return [i for i in unjudged if i < winner]
             remaining = next_round
         return unjudged + remaining
 
     @staticmethod
     def _won_before(verdicts: list[Verdict | None], index: int) -> bool:
-        return any(v is not None and v.accepted for v in verdicts[:index])
+        return any(complete(v) for v in verdicts[:index])
 
     @staticmethod
     def _verdict(

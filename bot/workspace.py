@@ -37,6 +37,7 @@ def git_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(IDENTITY)
     env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # never refresh the user's index as a side effect
     # hooks of the user's repository must not run on mendbot's own commits
     env.pop("GIT_INDEX_FILE", None)
     env.pop("GIT_DIR", None)
@@ -44,10 +45,15 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def run_git(args: Sequence[str], cwd: Path, *, check: bool = True) -> str:
+def run_git(
+    args: Sequence[str], cwd: Path, *, check: bool = True, env: dict[str, str] | None = None
+) -> str:
     # the user's hooks (post-checkout, pre-commit, ...) never run on mendbot's own git work
     result = proc.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=git_env(), timeout=120
+        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=cwd,
+        env={**git_env(), **(env or {})},
+        timeout=120,
     )
     if check and (result.returncode != 0 or result.timed_out):
         detail = (result.stderr or result.stdout).strip()
@@ -95,10 +101,18 @@ def snapshot_base(repo: git.Repo, top: Path, base_ref: str, include_uncommitted:
         ) from None
     if not include_uncommitted or base_ref != "HEAD":
         return head
-    stash = run_git(["stash", "create"], top).strip()
-    if not stash:
-        return head
-    tree = run_git(["rev-parse", f"{stash}^{{tree}}"], top).strip()
+    # Stage the working tree's tracked files into a throwaway copy of the index: the user's
+    # index file is never written, not even its cached stat data (`git stash create` would).
+    index_path = Path(run_git(["rev-parse", "--git-path", "index"], top).strip())
+    if not index_path.is_absolute():
+        index_path = top / index_path
+    with tempfile.TemporaryDirectory(prefix="mendbot-index-") as scratch:
+        copy = Path(scratch) / "index"
+        if index_path.exists():
+            shutil.copyfile(index_path, copy)
+        env = {"GIT_INDEX_FILE": str(copy)}
+        run_git(["add", "-u", "--", "."], top, env=env)
+        tree = run_git(["write-tree"], top, env=env).strip()
     if tree == repo.commit(head).tree.hexsha:
         return head
     message = (

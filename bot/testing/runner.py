@@ -158,6 +158,7 @@ class TestRunner:
         out.touch()
         argv = [
             "-q",
+            "--tb=line",  # a one-line failure report: full tracebacks cost more than the tests
             f"--mendbot-screen={batch}",
             f"--mendbot-out={out}",
             "--mendbot-test-timeout=0",

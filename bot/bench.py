@@ -1,0 +1,331 @@
+"""`mendbot bench`: repair every bug of a corpus in a temporary git repository and measure.
+
+A corpus is a folder of bug folders. Each holds a small project with pytest tests, a
+``bug.toml`` (description, failure_class, expect = "fixed" | "not_fixed", tags) and a
+``reference/`` folder with the corrected files. The runner copies the project (without
+bug.toml and reference/) into a fresh repository, runs the real pipeline on it, and reports
+fixed/total, per-class results, time-to-fix and candidates. With ``screening`` on, it also
+screens the same candidates of every bug through the fast and the naive path side by side and
+reports candidates per second of each, their ratio, and any verdict on which they disagree.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import statistics
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.engines.base import FeedbackLog, RepairContext
+from bot.engines.templates import TemplateEngine
+from bot.errors import ConfigError, MendbotError
+from bot.models import Analysis, RunResult, RunStatus, Trigger, TriggerKind
+from bot.pipeline import Ports, Selection, read_sources, repair
+from bot.sandbox.base import Sandbox
+from bot.trace import Trace
+from bot.workspace import run_git
+
+SKIP = {"bug.toml", "reference", "__pycache__", ".pytest_cache"}
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    path: Path
+    failure_class: str
+    expect: str
+    tags: tuple[str, ...]
+    description: str
+
+
+@dataclass
+class BugOutcome:
+    bug: Bug
+    status: str
+    seconds: float
+    candidates: int
+    rounds: int
+    template: str
+    reason: str
+    correct: str  # "identical" | "differs" | "" (not fixed)
+    screened: int = 0
+    screen_seconds: float = 0.0
+
+
+@dataclass
+class ScreeningComparison:
+    bug: str
+    candidates: int
+    fast_seconds: float
+    naive_seconds: float
+    disagreements: list[str] = field(default_factory=list)
+
+
+def load_corpus(root: Path, only: Sequence[str] = ()) -> list[Bug]:
+    if not root.is_dir():
+        raise ConfigError(
+            f"no corpus at {root}",
+            hint="run from a mendbot checkout (benchmarks/corpus) or pass --corpus DIR",
+        )
+    bugs: list[Bug] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        meta_path = folder / "bug.toml"
+        if not meta_path.is_file() or (only and folder.name not in only):
+            continue
+        try:
+            meta = tomllib.loads(meta_path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{meta_path} is not valid TOML: {error}") from None
+        bugs.append(
+            Bug(
+                name=folder.name,
+                path=folder,
+                failure_class=str(meta.get("failure_class", "LOGIC")),
+                expect=str(meta.get("expect", "fixed")),
+                tags=tuple(meta.get("tags", ())),
+                description=str(meta.get("description", "")),
+            )
+        )
+    if not bugs:
+        raise ConfigError(f"no bugs found in {root}", hint="each bug folder needs a bug.toml")
+    return bugs
+
+
+def materialize(bug: Bug, into: Path) -> Path:
+    """Copy a bug's project into a fresh git repository and return its path."""
+    project = into / bug.name
+    shutil.copytree(bug.path, project, ignore=lambda _d, names: [n for n in names if n in SKIP])
+    run_git(["init", "-q", "-b", "main"], project)
+    run_git(["add", "-A"], project)
+    run_git(["commit", "-q", "--no-verify", "-m", f"{bug.name}: initial"], project)
+    return project
+
+
+def _normalized(source: str) -> str | None:
+    try:
+        return ast.dump(ast.parse(source))
+    except SyntaxError:
+        return None
+
+
+def compare_to_reference(bug: Bug, project: Path, branch: str) -> str:
+    """``identical`` when every file the reference fixes has the reference's AST on the branch."""
+    reference = bug.path / "reference"
+    if not branch or not reference.is_dir():
+        return ""
+    for fixed in sorted(p for p in reference.rglob("*.py")):
+        relative = fixed.relative_to(reference).as_posix()
+        try:
+            ours = run_git(["show", f"{branch}:{relative}"], project)
+        except MendbotError:
+            return "differs"
+        if _normalized(ours) != _normalized(fixed.read_text()):
+            return "differs"
+    return "identical"
+
+
+def bench_settings(base: Settings) -> Settings:
+    return base.replace(
+        engine="templates",
+        plugin_autoload=False,
+        trace=False,
+        test_timeout=min(base.test_timeout, 5.0),
+        time_budget=min(base.time_budget, 60.0),
+    )
+
+
+def run_bug(bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox]) -> BugOutcome:
+    with tempfile.TemporaryDirectory(prefix="mendbot-bench-") as tmp:
+        project = materialize(bug, Path(tmp))
+        ports = Ports(sandbox=make_sandbox(), engines=[TemplateEngine()], trace=Trace(None))
+        started = time.monotonic()
+        try:
+            result: RunResult | None = repair(
+                Trigger(kind=TriggerKind.BENCH, repo_path=project, label=bug.name), settings, ports
+            )
+            error = ""
+        except MendbotError as failure:
+            result, error = None, str(failure)
+        seconds = time.monotonic() - started
+        if result is None:
+            return BugOutcome(bug, "error", seconds, 0, 0, "", error, "")
+        kept = [r for r in result.rounds if r.commit]
+        screening: dict[str, Any] = dict(result.extra.get("screening", {}))  # type: ignore[call-overload]
+        return BugOutcome(
+            bug=bug,
+            status=result.status.value,
+            seconds=seconds,
+            candidates=result.candidates_tried,
+            rounds=len(kept),
+            template="+".join(r.template for r in kept),
+            reason=result.reason,
+            correct=compare_to_reference(bug, project, result.branch)
+            if result.status is RunStatus.FIXED
+            else "",
+            screened=int(screening.get("screened", 0)),
+            screen_seconds=float(screening.get("seconds", 0.0)),
+        )
+
+
+def _first_candidates(project: Path, baseline_run: Any, count: int) -> Iterator[Any]:
+    from bot.analysis.classify import failures_of
+    from bot.analysis.localize import localize
+
+    code, tests = read_sources(project)
+    failures = failures_of(baseline_run, {**code, **tests})
+    analysis = Analysis(failures=failures, locations=localize(failures, baseline_run, code, tests))
+    context = RepairContext(
+        project_dir=project,
+        sources=code,
+        test_sources=tests,
+        analysis=analysis,
+        baseline=baseline_run,
+        round_number=1,
+        deadline=time.monotonic() + 60,
+        feedback=FeedbackLog(),
+    )
+    engine = TemplateEngine(pairs=False)
+    for index, candidate in enumerate(engine.propose(context)):
+        if index >= count:
+            return
+        yield candidate
+    del code
+
+
+def compare_screening(
+    bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox], count: int
+) -> ScreeningComparison | None:
+    """Screen the first ``count`` candidates of a bug through both paths and compare."""
+    from bot.models import Workspace
+    from bot.testing.runner import TestRunner
+    from bot.validate import Validator
+
+    with tempfile.TemporaryDirectory(prefix="mendbot-screen-") as tmp:
+        project = materialize(bug, Path(tmp))
+        head = run_git(["rev-parse", "HEAD"], project).strip()
+        workspace = Workspace(
+            repo_root=project,
+            worktree=project,
+            project_dir=project,
+            project_subdir="",
+            base_commit=head,
+            head_commit=head,
+            branch="main",
+            run_id="bench",
+        )
+        runner = TestRunner(make_sandbox(), project, project, autoload=settings.plugin_autoload)
+        try:
+            baseline = runner.run(
+                timeout=120, per_test_timeout=settings.test_timeout, coverage=True
+            )
+            targets = list(baseline.failing)
+            if not targets or baseline.collection_errors:
+                return None  # FORMAT bugs are screened by the naive path only
+            candidates = list(_first_candidates(project, baseline, count))
+            if not candidates:
+                return None
+            code, _ = read_sources(project)
+            selection = Selection.of(baseline, targets, code)
+            timings: dict[str, float] = {}
+            verdicts: dict[str, list[Any]] = {}
+            for mode in ("fast", "naive"):
+                validator = Validator(
+                    runner, workspace, mode, settings.workers, settings.test_timeout
+                )
+                started = time.monotonic()
+                verdicts[mode] = validator.screen(
+                    candidates, selection, baseline, stop_at_first=False
+                )
+                timings[mode] = time.monotonic() - started
+            disagreements = [
+                f"{bug.name}:{c.id} ({c.description}): fast={f.accepted if f else None} "
+                f"naive={n.accepted if n else None}"
+                for c, f, n in zip(candidates, verdicts["fast"], verdicts["naive"], strict=True)
+                if (f.accepted if f else None) != (n.accepted if n else None)
+            ]
+            return ScreeningComparison(
+                bug.name, len(candidates), timings["fast"], timings["naive"], disagreements
+            )
+        finally:
+            runner.close()
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[position]
+
+
+def summarize(
+    outcomes: Sequence[BugOutcome], comparisons: Sequence[ScreeningComparison]
+) -> dict[str, Any]:
+    fixed = [o for o in outcomes if o.status in (RunStatus.FIXED.value,)]
+    per_class: dict[str, dict[str, int]] = {}
+    for outcome in outcomes:
+        entry = per_class.setdefault(outcome.bug.failure_class, {"fixed": 0, "total": 0})
+        entry["total"] += 1
+        entry["fixed"] += outcome.status == RunStatus.FIXED.value
+    expected_unfixable = [o for o in outcomes if o.bug.expect == "not_fixed"]
+    times = [o.seconds for o in fixed]
+    summary: dict[str, Any] = {
+        "fixed": len(fixed),
+        "total": len(outcomes),
+        "fix_rate": round(len(fixed) / len(outcomes), 3) if outcomes else 0.0,
+        "per_class": per_class,
+        "median_time_to_fix_s": round(statistics.median(times), 3) if times else None,
+        "p90_time_to_fix_s": round(percentile(times, 0.9), 3) if times else None,
+        "median_candidates": statistics.median([o.candidates for o in outcomes]) if outcomes else 0,
+        "identical_to_reference": sum(1 for o in fixed if o.correct == "identical"),
+        "unfixable_stopped_cleanly": sum(
+            1 for o in expected_unfixable if o.status == RunStatus.NOT_FIXED.value and o.reason
+        ),
+        "unfixable_total": len(expected_unfixable),
+    }
+    screened = sum(o.screened for o in outcomes)
+    screen_seconds = sum(o.screen_seconds for o in outcomes)
+    summary["pipeline_candidates_screened_per_s"] = (
+        round(screened / screen_seconds, 1) if screen_seconds else None
+    )
+    if comparisons:
+        count = sum(c.candidates for c in comparisons)
+        fast = sum(c.fast_seconds for c in comparisons)
+        naive = sum(c.naive_seconds for c in comparisons)
+        summary["screening"] = {
+            "bugs": len(comparisons),
+            "candidates": count,
+            "fast_per_s": round(count / fast, 1) if fast else None,
+            "naive_per_s": round(count / naive, 2) if naive else None,
+            "speedup": round(naive / fast, 1) if fast else None,
+            "median_speedup": round(
+                statistics.median(
+                    c.naive_seconds / c.fast_seconds for c in comparisons if c.fast_seconds
+                ),
+                1,
+            ),
+            "disagreements": [d for c in comparisons for d in c.disagreements],
+        }
+    return summary
+
+
+def outcome_to_json(outcome: BugOutcome) -> dict[str, Any]:
+    return {
+        "bug": outcome.bug.name,
+        "class": outcome.bug.failure_class,
+        "expect": outcome.bug.expect,
+        "status": outcome.status,
+        "seconds": round(outcome.seconds, 3),
+        "candidates": outcome.candidates,
+        "rounds": outcome.rounds,
+        "template": outcome.template,
+        "reference": outcome.correct,
+        "reason": outcome.reason,
+    }

@@ -1,0 +1,159 @@
+"""The `mendbot bench` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+import bot
+from bot.bench import (
+    BugOutcome,
+    ScreeningComparison,
+    bench_settings,
+    compare_screening,
+    load_corpus,
+    outcome_to_json,
+    run_bug,
+    summarize,
+)
+from bot.config import load_settings
+from bot.sandbox.base import Sandbox
+
+
+def _default_corpus() -> Path:
+    here = Path("benchmarks/corpus")
+    if here.is_dir():
+        return here
+    return Path(bot.__file__).resolve().parent.parent / "benchmarks" / "corpus"
+
+
+@click.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="folder of bug folders (default: benchmarks/corpus)",
+)
+@click.option("--only", multiple=True, help="run only these bugs (repeatable)")
+@click.option(
+    "--validation",
+    type=click.Choice(["fast", "naive"]),
+    default="fast",
+    help="screening path used by the repairs",
+)
+@click.option(
+    "--compare/--no-compare",
+    default=True,
+    help="also screen the same candidates through the fast and the naive path side by side",
+)
+@click.option(
+    "--compare-count",
+    type=int,
+    default=12,
+    show_default=True,
+    help="candidates per bug in the side-by-side screening comparison",
+)
+@click.option("--sandbox", type=click.Choice(["local", "docker", "auto"]), default="local")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")
+def bench(
+    corpus: Path | None,
+    only: tuple[str, ...],
+    validation: str,
+    compare: bool,
+    compare_count: int,
+    sandbox: str,
+    as_json: bool,
+) -> None:
+    """Repair every bug of the corpus in a temporary repository and report the numbers."""
+    from bot.sandbox.registry import make_sandbox
+
+    bugs = load_corpus(corpus or _default_corpus(), only)
+    settings = bench_settings(
+        load_settings(Path("."), {"validation": validation, "sandbox": sandbox})
+    )
+
+    def sandbox_factory() -> Sandbox:
+        return make_sandbox(settings.sandbox, settings.python)
+
+    err = Console(stderr=True, highlight=False)
+    outcomes: list[BugOutcome] = []
+    for position, bug in enumerate(bugs, 1):
+        outcome = run_bug(bug, settings, sandbox_factory)
+        outcomes.append(outcome)
+        err.print(
+            f"[dim]bench {position}/{len(bugs)} {bug.name}: {outcome.status} "
+            f"in {outcome.seconds:.2f}s ({outcome.candidates} candidates)[/dim]"
+        )
+    comparisons: list[ScreeningComparison] = []
+    if compare:
+        for bug in bugs:
+            err.print(f"[dim]screening comparison: {bug.name}[/dim]")
+            found = compare_screening(bug, settings, sandbox_factory, compare_count)
+            if found is not None:
+                comparisons.append(found)
+    summary = summarize(outcomes, comparisons)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"summary": summary, "bugs": [outcome_to_json(o) for o in outcomes]}, indent=2
+            )
+        )
+        return
+    print_report(outcomes, summary)
+
+
+def print_report(outcomes: list[BugOutcome], summary: dict[str, object]) -> None:
+    out = Console(file=sys.stdout, highlight=False, width=140)
+    table = Table(title="mendbot bench")
+    for column in ("bug", "class", "expect", "status", "time s", "cands", "template", "reference"):
+        table.add_column(column)
+    for o in outcomes:
+        table.add_row(
+            o.bug.name,
+            o.bug.failure_class,
+            o.bug.expect,
+            o.status,
+            f"{o.seconds:.2f}",
+            str(o.candidates),
+            o.template or "-",
+            o.correct or "-",
+        )
+    out.print(table)
+    out.print(f"fixed: {summary['fixed']}/{summary['total']} ({summary['fix_rate']:.0%})")
+    per_class = summary["per_class"]
+    assert isinstance(per_class, dict)
+    out.print(
+        "per class: "
+        + ", ".join(f"{k} {v['fixed']}/{v['total']}" for k, v in sorted(per_class.items()))
+    )
+    out.print(
+        f"time to fix: median {summary['median_time_to_fix_s']}s, "
+        f"p90 {summary['p90_time_to_fix_s']}s; "
+        f"median candidates tried {summary['median_candidates']}"
+    )
+    out.print(
+        "identical to the reference fix (AST): "
+        f"{summary['identical_to_reference']}/{summary['fixed']}"
+    )
+    out.print(
+        f"unfixable bugs that stopped cleanly with a reason: "
+        f"{summary['unfixable_stopped_cleanly']}/{summary['unfixable_total']}"
+    )
+    out.print(
+        f"screening inside repairs: {summary['pipeline_candidates_screened_per_s']} candidates/s"
+    )
+    screening = summary.get("screening")
+    if isinstance(screening, dict):
+        out.print(
+            f"side by side on {screening['candidates']} candidates of {screening['bugs']} bugs: "
+            f"fast {screening['fast_per_s']}/s, naive {screening['naive_per_s']}/s, "
+            f"speedup {screening['speedup']}x (median per bug {screening['median_speedup']}x), "
+            f"verdict disagreements: {len(screening['disagreements'])}"
+        )
+        for line in screening["disagreements"]:
+            out.print(f"  disagreement: {line}")
