@@ -113,7 +113,7 @@ def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> 
     path = trace_path(top, run_id) if settings.trace else None
     trace = Trace(path)
     engines, notes = build_engines(settings, trace)
-    sandbox = make_sandbox(settings.sandbox, settings.python)
+    sandbox = make_sandbox(settings, project=trigger.repo_path)
     ports = Ports(sandbox=sandbox, engines=engines, progress=progress, trace=trace, notes=notes)
     return repair(trigger, settings, ports, run_id=run_id)
 

@@ -78,7 +78,7 @@ def bench(
     )
 
     def sandbox_factory() -> Sandbox:
-        return make_sandbox(settings.sandbox, settings.python)
+        return make_sandbox(settings)
 
     err = Console(stderr=True, highlight=False)
     outcomes: list[BugOutcome] = []
