@@ -1,0 +1,173 @@
+"""Talking to the ``origin`` remote with git: look up, fetch and push branches.
+
+The token reaches git through ``GIT_CONFIG_*`` environment variables of the git process only
+(an ``http.extraheader`` for the remote's host), never through argv, a config file or the
+repair's environment. When the checkout already persisted credentials (actions/checkout's
+default) they are used as they are. Hooks are switched off for every git call made here.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot import proc
+from bot.errors import GitHubError
+from bot.models import ProcessResult
+from bot.trace import redact
+
+GIT_TIMEOUT = 300.0
+_PORCELAIN_STATUS = re.compile(r"^(?P<flag>[ +\-*=!])\t(?P<refs>\S+)\t(?P<summary>.*)$")
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    pushed: bool
+    rejected: bool  # the remote branch moved (stale lease or not a fast-forward)
+    detail: str
+
+
+def credential_config(url: str, token: str, *, persisted: bool) -> dict[str, str]:
+    """``GIT_CONFIG_*`` variables that send the token as an auth header to the remote's host.
+
+    Empty for remotes that are not https, without a token, or when the checkout already
+    persisted credentials (two Authorization headers make GitHub refuse the request).
+    """
+    parts = urlsplit(url)
+    if not token or persisted or parts.scheme != "https" or not parts.hostname:
+        return {}
+    credential = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.https://{parts.hostname}/.extraheader",
+        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {credential}",
+    }
+
+
+class Remote:
+    """One remote of a local clone, with the credentials to reach it."""
+
+    def __init__(self, repo_dir: Path, token: str = "", name: str = "origin") -> None:
+        self.repo_dir = repo_dir
+        self.name = name
+        self._token = token
+        self._secrets = [token] if token else []
+        self._env = self._environment()
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("GITHUB_TOKEN", "GH_TOKEN", "INPUT_TOKEN")
+            and not key.startswith("GIT_CONFIG_")
+        }
+        env["GIT_TERMINAL_PROMPT"] = "0"
+        url = self._git(["remote", "get-url", self.name], env=env, check=False).strip()
+        persisted = self._git(
+            ["config", "--get-regexp", r"^http\..*\.extraheader$"], env=env, check=False
+        ).strip()
+        env.update(credential_config(url, self._token, persisted=bool(persisted)))
+        return env
+
+    def _run(self, args: Sequence[str], *, env: dict[str, str] | None = None) -> ProcessResult:
+        argv = ["git", "-c", "core.hooksPath=/dev/null", *args]
+        return proc.run(argv, cwd=self.repo_dir, env=env or self._env, timeout=GIT_TIMEOUT)
+
+    def _git(
+        self, args: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True
+    ) -> str:
+        result = self._run(args, env=env)
+        if check and (result.returncode != 0 or result.timed_out):
+            output = redact((result.stderr or result.stdout).strip(), self._secrets)
+            if result.timed_out:
+                output = f"timed out after {GIT_TIMEOUT:.0f}s"
+            raise GitHubError(
+                f"git {args[0]} failed: {output}",
+                hint="check the remote, the network and that the token may push "
+                "(`permissions: contents: write`)",
+            )
+        return result.stdout
+
+    def branch_sha(self, branch: str) -> str | None:
+        """The commit ``branch`` points to on the remote, or None when it does not exist."""
+        output = self._git(["ls-remote", "--heads", self.name, f"refs/heads/{branch}"])
+        for line in output.splitlines():
+            sha, _, ref = line.partition("\t")
+            if ref.strip() == f"refs/heads/{branch}":
+                return sha.strip()
+        return None
+
+    def fetch(self, source: str, *, local_ref: str) -> str:
+        """Fetch ``source`` (a remote ref) into ``local_ref`` and return its commit."""
+        self._git(["fetch", "--no-tags", "--quiet", self.name, f"+{source}:{local_ref}"])
+        return self._git(["rev-parse", "--verify", f"{local_ref}^{{commit}}"]).strip()
+
+    def push(self, commit: str, branch: str, *, expected: str | None) -> PushOutcome:
+        """Push ``commit`` to ``refs/heads/<branch>`` if the remote branch is still ``expected``.
+
+        ``expected=None`` means the branch must not exist yet. A moved branch is a rejected
+        outcome, not an exception; any other failure (auth, network) raises GitHubError.
+        """
+        ref = f"refs/heads/{branch}"
+        lease = f"--force-with-lease={ref}:{expected or ''}"
+        result = self._run(["push", "--porcelain", lease, self.name, f"{commit}:{ref}"])
+        output = redact(f"{result.stdout}\n{result.stderr}".strip(), self._secrets)
+        statuses = [
+            match
+            for line in result.stdout.splitlines()
+            if (match := _PORCELAIN_STATUS.match(line)) and match["refs"].endswith(ref)
+        ]
+        if result.returncode == 0 and not result.timed_out and statuses:
+            return PushOutcome(pushed=True, rejected=False, detail=statuses[0]["summary"])
+        if statuses and statuses[0]["flag"] == "!":
+            summary = statuses[0]["summary"]
+            if any(word in summary for word in ("stale info", "fetch first", "non-fast-forward")):
+                return PushOutcome(pushed=False, rejected=True, detail=summary)
+            raise GitHubError(
+                f"the remote refused the push to {branch}: {summary}",
+                hint="a branch protection rule or a hook on the remote blocks it",
+            )
+        raise GitHubError(
+            f"git push to {branch} failed: {output or 'timed out'}",
+            hint="check that the token may push (`permissions: contents: write`) and that the "
+            "remote is reachable",
+        )
+
+
+def changed_paths(repo_dir: Path, base: str, head: str) -> list[str]:
+    """Repository-relative paths that differ between two commits (renames on both sides)."""
+    output = proc.git(["diff", "--name-only", "--no-renames", "-z", base, head], cwd=repo_dir)
+    return [path for path in output.split("\0") if path]
+
+
+def commit_file(repo_dir: Path, base: str, path: str, text: str, message: str) -> str:
+    """A new commit on top of ``base`` that adds or replaces one file; no checkout is touched."""
+    env = dict(os.environ)
+    git_dir = Path(proc.git(["rev-parse", "--absolute-git-dir"], cwd=repo_dir).strip())
+    index = git_dir / f"mendbot-index-{os.getpid()}-{time.monotonic_ns()}"
+    env["GIT_INDEX_FILE"] = str(index)
+    env.setdefault("GIT_AUTHOR_NAME", "mendbot")
+    env.setdefault("GIT_AUTHOR_EMAIL", "mendbot@users.noreply.github.com")
+    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
+    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+
+    def git(args: Sequence[str], stdin_text: str | None = None) -> str:
+        result = proc.run(["git", *args], cwd=repo_dir, env=env, timeout=60, stdin_text=stdin_text)
+        if result.returncode != 0:
+            raise GitHubError(f"git {args[0]} failed: {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    try:
+        git(["read-tree", base])
+        blob = git(["hash-object", "-w", "--stdin"], stdin_text=text)
+        git(["update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"])
+        tree = git(["write-tree"])
+        return git(["commit-tree", tree, "-p", base, "-F", "-"], stdin_text=message)
+    finally:
+        index.unlink(missing_ok=True)

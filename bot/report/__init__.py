@@ -1,0 +1,1 @@
+"""Reports built from a RunResult: markdown (pull request body, job summary, comments)."""
