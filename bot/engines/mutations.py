@@ -800,7 +800,17 @@ def dict_get(site: Site, offsets: Offsets) -> Iterator[Mutation]:
         start, end = offsets.span(node)
         container = _segment(site.text, offsets, node.value)
         key = _segment(site.text, offsets, node.slice)
-        for default in ("", ", 0", ", None", ", []", ", ''"):
+        defaults = ["", ", 0", ", None", ", []", ", ''"]
+        if site.function is not None:
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            parameters = [
+                a.arg for a in site.function.args.args + site.function.args.kwonlyargs
+                if a.arg not in used and a.arg not in ("self", "cls")
+            ]
+            # a parameter named like a fallback is the most likely default
+            parameters.sort(key=lambda name: 0 if "default" in name or "fallback" in name else 1)
+            defaults = [f", {name}" for name in parameters[:3]] + defaults
+        for default in defaults:
             new = f"{container}.get({key}{default})"
             yield Mutation(
                 start,

@@ -1,0 +1,1 @@
+"""Gates a candidate must pass before mendbot keeps it."""
