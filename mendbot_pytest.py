@@ -294,7 +294,6 @@ def _run_items(items: list[Any], targets: list[str], guards: list[str]) -> dict[
 def _child(
     candidate: dict[str, Any], items: list[Any], by_file: dict[str, types.ModuleType], write_fd: int
 ) -> None:
-    os.setpgid(0, 0)
     gc.disable()  # a short-lived child: collecting would only copy the parent's pages
     try:
         problem = _apply_candidate(candidate["edits"], by_file)
@@ -334,16 +333,28 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
         out.write(json.dumps({"index": index, **result}) + "\n")
         out.flush()
 
+    # Stopping rule: in candidate order, at the `want`-th complete candidate or `extra`
+    # candidates after the first one (default: at the first). Entries may carry it.
+    want = max(1, int(candidates[0].get("want", 1))) if candidates else 1
+    extra = max(0, int(candidates[0].get("extra", 0))) if candidates else 0
+
     def decided() -> bool:
         if not stop_at_first:
             return False
+        found = 0
+        first = -1
         for index in range(len(candidates)):
+            if first >= 0 and index > first + extra:
+                return True
             if index not in results:
                 return False
             result = results[index]
             complete = len(result.get("fixed", ())) == len(candidates[index]["targets"])
             if result.get("fixed") and complete and not result.get("broken"):
-                return True
+                found += 1
+                first = index if first < 0 else first
+                if found >= want:
+                    return True
         return False
 
     def reap(
@@ -380,8 +391,18 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
                 sys.stderr.flush()
                 pid = os.fork()
                 if pid == 0:
+                    # An intermediate process in a group of its own runs the candidate in a
+                    # grandchild: code under test that kills its parent kills only this one,
+                    # never the worker, and a timeout kills the whole group.
                     os.close(read_fd)
-                    _child(candidate, items, by_file, write_fd)
+                    os.setpgid(0, 0)
+                    inner = os.fork()
+                    if inner == 0:
+                        _child(candidate, items, by_file, write_fd)
+                    os.close(write_fd)
+                    _, status = os.waitpid(inner, 0)
+                    code = os.waitstatus_to_exitcode(status)
+                    os._exit(128 - code if code < 0 else code & 0xFF)
                 os.close(write_fd)
                 os.set_blocking(read_fd, False)
                 deadline = time.monotonic() + float(candidate.get("timeout", 10.0))

@@ -527,7 +527,7 @@ def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             and isinstance(node.func, ast.Name)
             and node.func.id in ("range", "enumerate", "islice", "round")
         ):
-            interesting += list(node.args)
+            interesting += list(node.args) + [k.value for k in node.keywords]
         elif isinstance(node, ast.Compare):
             interesting += [node.left, *node.comparators]
         elif (isinstance(node, ast.Return) and node.value is not None) or (
@@ -537,8 +537,16 @@ def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             interesting.append(node.value)
         elif isinstance(node, ast.Call):
             interesting += [
-                a for a in node.args if isinstance(a, ast.Constant | ast.Name | ast.BinOp)
+                a
+                for a in [*node.args, *(k.value for k in node.keywords)]
+                if isinstance(a, ast.Constant | ast.Name | ast.BinOp)
             ]
+    # every integer literal of the statement may be off by one, wherever it stands
+    interesting += [
+        n
+        for n in expressions(site.statement)
+        if isinstance(n, ast.Constant) and type(n.value) is int
+    ]
     seen: set[tuple[int, int]] = set()
     for expression in interesting:
         start, end = offsets.span(expression)
@@ -804,7 +812,8 @@ def dict_get(site: Site, offsets: Offsets) -> Iterator[Mutation]:
         if site.function is not None:
             used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             parameters = [
-                a.arg for a in site.function.args.args + site.function.args.kwonlyargs
+                a.arg
+                for a in site.function.args.args + site.function.args.kwonlyargs
                 if a.arg not in used and a.arg not in ("self", "cls")
             ]
             # a parameter named like a fallback is the most likely default
@@ -937,7 +946,14 @@ def exception_contract(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                         f"raise `{name}` instead of `{node.id}`",
                         "the function raised the wrong exception type",
                     )
-        if isinstance(statement.exc, ast.Call) and statement.exc.args and site.expected_messages:
+        # only a plain literal message is replaced: swapping a formatted message for the
+        # literal a test expects would special-case the tested input
+        if (
+            isinstance(statement.exc, ast.Call)
+            and statement.exc.args
+            and isinstance(statement.exc.args[0], ast.Constant)
+            and site.expected_messages
+        ):
             start, end = offsets.span(statement.exc.args[0])
             for message in site.expected_messages:
                 yield Mutation(
@@ -1161,9 +1177,9 @@ def syntax_repairs(text: str, line: int) -> Iterator[Mutation]:
         if re.match(r"\s*(if|elif|while)\b", body) and re.search(r"[^=!<>]=[^=]", body):
             edits.append((re.sub(r"(?<=[^=!<>])=(?=[^=])", "==", body, count=1), "`=` -> `==`"))
         indent = len(body) - len(body.lstrip())
-        if indent >= 4:
-            edits.append((body[4:], "dedent the line"))
-        edits.append(("    " + body, "indent the line"))
+        for level in _indent_levels(lines, target):
+            if level != indent:
+                edits.append((" " * level + body.lstrip(), f"indent the line to {level} spaces"))
         for new_body, description in edits:
             yield Mutation(
                 start,
@@ -1175,6 +1191,56 @@ def syntax_repairs(text: str, line: int) -> Iterator[Mutation]:
                 size=1,
             )
         del newline
+        yield from _block_shifts(lines, target, start)
+
+
+def _indent_levels(lines: list[str], target: int) -> list[int]:
+    """Indentation widths a line plausibly belongs at: those of the lines around it."""
+    levels: list[int] = []
+    for neighbour in (*range(target - 2, max(-1, target - 8), -1), target):
+        if 0 <= neighbour < len(lines) and lines[neighbour].strip():
+            width = len(lines[neighbour]) - len(lines[neighbour].lstrip())
+            for level in (width, width + 4, width - 4):
+                if level >= 0 and level not in levels:
+                    levels.append(level)
+    return levels[:8]
+
+
+def _block_shifts(lines: list[str], target: int, start: int) -> Iterator[Mutation]:
+    """Shift a line and the deeper lines after it together, by the widths of its neighbours."""
+    first = lines[target - 1]
+    if not first.strip():
+        return
+    width = len(first) - len(first.lstrip())
+    end = target
+    while end < len(lines) and (
+        not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > width
+    ):
+        end += 1
+    if end == target:
+        return
+    block = lines[target - 1 : end]
+    for level in _indent_levels(lines, target):
+        delta = level - width
+        if delta == 0:
+            continue
+        shifted = []
+        for line in block:
+            if not line.strip():
+                shifted.append(line)
+            elif delta > 0:
+                shifted.append(" " * delta + line)
+            else:
+                shifted.append(line[min(-delta, len(line) - len(line.lstrip())) :])
+        yield Mutation(
+            start,
+            start + sum(len(x) for x in block),
+            "".join(shifted),
+            "syntax-repair",
+            f"lines {target}-{end}: indent the block to {level} spaces",
+            "the module did not parse",
+            size=2,
+        )
 
 
 def import_repairs(
@@ -1334,7 +1400,7 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "none-guard": 0.5,
         "safe-lookup": 0.5,
         "empty-guard": 0.45,
-        "off-by-one": 0.45,
+        "off-by-one": 0.65,
         "arithmetic-operator": 0.4,
         "boolean-operator": 0.4,
         "condition-clause": 0.4,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
@@ -28,6 +29,18 @@ from bot.engines.mutations import (
 from bot.models import Candidate, FailureClass, FileEdit, Location
 
 TOP_LOCATIONS = 14
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?![\w.])")
+
+
+def _numbers_one_apart(text: str) -> bool:
+    """Whether a failure report shows two integers that differ by exactly one."""
+    lines = [
+        line for line in text.splitlines() if line.lstrip().startswith(("E ", "assert", "Assert"))
+    ]
+    numbers = {int(n) for line in lines[:20] for n in _NUMBER.findall(line) if len(n) < 12}
+    return any(n + 1 in numbers for n in numbers)
+
+
 PAIR_POOL = 24
 
 
@@ -70,6 +83,9 @@ class TemplateEngine:
         )
         message = " ".join(f.message for f in context.analysis.failures)
         hanging = any(f.exception_type == "Timeout" for f in context.analysis.failures)
+        near_miss = any(
+            _numbers_one_apart(f.message + "\n" + f.traceback) for f in context.analysis.failures
+        )
         scored: list[tuple[float, int, int, int, Mutation, str, Location]] = []
         order = 0
         for rank, (location, score) in enumerate(self._sites(context)):
@@ -95,6 +111,8 @@ class TemplateEngine:
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
                 if hanging and mutation.template == "insert-statement":
                     weight *= 2.0  # a loop that never ends most often misses its update
+                if near_miss and mutation.template == "off-by-one":
+                    weight *= 1.6  # expected and actual numbers one apart: a bound is off
                 scored.append(
                     (-weight, mutation.size, rank, order, mutation, location.file, location)
                 )

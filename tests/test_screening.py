@@ -1,0 +1,187 @@
+"""The fast screening path: sound, contained, deterministic, and in agreement with the naive
+path (a fresh pytest per candidate). Real projects, real pytest, real forks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from bot.models import Candidate, FileEdit, Verdict, Workspace
+from bot.sandbox.local import LocalSandbox
+from bot.testing.runner import TestRunner
+from bot.validate import Validator
+
+CALC = """
+import json
+
+LIMIT = 10
+calls = []
+
+
+def clamp(value):
+    calls.append(value)
+    if value > LIMIT:
+        return 0
+    return value
+
+
+def encode(value):
+    return json.dumps({"v": value})
+"""
+
+TESTS = """
+from calc import clamp, encode, LIMIT
+import calc
+
+
+def test_inside():
+    assert clamp(3) == 3
+
+
+def test_above():
+    assert clamp(12) == LIMIT
+
+
+def test_encode():
+    assert encode(1) == '{"v": 1}'
+
+
+def test_fresh_module_state():
+    assert calc.calls == [] or calc.calls[-1] is not None
+    assert LIMIT == 10
+"""
+
+
+@dataclass(frozen=True)
+class Everything:
+    """Judge every candidate by all failing tests and all passing tests."""
+
+    targets: tuple[str, ...]
+    passing: tuple[str, ...]
+
+    def targets_for(self, candidate: Candidate) -> list[str]:
+        return list(self.targets)
+
+    def guards_for(self, candidate: Candidate) -> list[str]:
+        return list(self.passing)
+
+
+def body(replacement: str) -> str:
+    return CALC.replace("        return 0\n", replacement)
+
+
+BAD_CANDIDATES = {
+    "exits": "        import sys; sys.exit(3)\n",
+    "hard-exits": "        import os; os._exit(0)\n",
+    "loops": "        while True:\n            pass\n",
+    "segfaults": "        import ctypes; return ctypes.string_at(0)\n",
+    "pollutes": "        global LIMIT\n        LIMIT = 99\n        import json; json.dumps = None\n"
+    "        return 0\n",
+    "kills-parent": "        import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n",
+    "writes": "        open('leak.txt', 'w').write('x')\n        return 0\n",
+}
+
+
+@pytest.fixture
+def project(make_repo: Callable[..., Path]) -> Iterator[tuple[TestRunner, Workspace]]:
+    root = make_repo({"calc.py": CALC, "tests/test_calc.py": TESTS})
+    head = git(root, "rev-parse", "HEAD").strip()
+    workspace = Workspace(
+        repo_root=root,
+        worktree=root,
+        project_dir=root,
+        project_subdir="",
+        base_commit=head,
+        head_commit=head,
+        branch="main",
+        run_id="t",
+    )
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    yield runner, workspace
+    runner.close()
+
+
+def candidates() -> list[Candidate]:
+    found = [
+        Candidate(
+            id=name,
+            engine="test",
+            template="t",
+            description=name,
+            edits=(FileEdit("calc.py", body(code)),),
+        )
+        for name, code in BAD_CANDIDATES.items()
+    ]
+    found.append(
+        Candidate(
+            id="right",
+            engine="test",
+            template="t",
+            description="right",
+            edits=(FileEdit("calc.py", body("        return LIMIT\n")),),
+        )
+    )
+    return found
+
+
+def screen(runner: TestRunner, workspace: Workspace, mode: str) -> list[Verdict | None]:
+    baseline = runner.run(timeout=60, per_test_timeout=5)
+    assert baseline.failing == ("tests/test_calc.py::test_above",)
+    selection = Everything(baseline.failing, baseline.passing)
+    validator = Validator(runner, workspace, mode, workers=2, test_timeout=5)
+    return validator.screen(candidates(), selection, baseline, stop_at_first=False)
+
+
+def test_bad_candidates_are_rejected_and_do_not_leak(project: tuple[TestRunner, Workspace]) -> None:
+    runner, workspace = project
+    verdicts = screen(runner, workspace, "fast")
+    by_id = {c.id: v for c, v in zip(candidates(), verdicts, strict=True)}
+    for name in BAD_CANDIDATES:
+        verdict = by_id[name]
+        assert verdict is not None and not verdict.accepted, name
+    assert "timed out" in by_id["loops"].reason  # type: ignore[union-attr]
+    assert "crash" in by_id["segfaults"].reason or "died" in by_id["segfaults"].reason  # type: ignore[union-attr]
+    # the right candidate comes after all of them and is still judged on a clean slate
+    right = by_id["right"]
+    assert (
+        right is not None and right.accepted and right.fixed == ("tests/test_calc.py::test_above",)
+    )
+    # the worktree holds no file a candidate wrote
+    assert not (workspace.project_dir / "leak.txt").exists()
+
+
+def test_fast_and_naive_agree_and_repeat(project: tuple[TestRunner, Workspace]) -> None:
+    runner, workspace = project
+    fast = [v.accepted if v else None for v in screen(runner, workspace, "fast")]
+    again = [v.accepted if v else None for v in screen(runner, workspace, "fast")]
+    naive = [v.accepted if v else None for v in screen(runner, workspace, "naive")]
+    assert fast == again == naive
+    assert fast[-1] is True and not any(fast[:-1])
+
+
+def test_first_winner_stops_the_batch_deterministically(
+    project: tuple[TestRunner, Workspace],
+) -> None:
+    runner, workspace = project
+    baseline = runner.run(timeout=60, per_test_timeout=5)
+    selection = Everything(baseline.failing, baseline.passing)
+    right = candidates()[-1]
+    also_right = Candidate(
+        id="also",
+        engine="test",
+        template="t",
+        description="also",
+        edits=(FileEdit("calc.py", body("        return 10\n")),),
+    )
+    wrong = candidates()[0]
+    validator = Validator(runner, workspace, "fast", workers=2, test_timeout=5)
+    verdicts = validator.screen([wrong, right, also_right], selection, baseline)
+    assert verdicts[0] is not None and not verdicts[0].accepted
+    assert verdicts[1] is not None and verdicts[1].accepted
+    # whatever finished first, the earlier winner is the one reported first
+    accepted = [i for i, v in enumerate(verdicts) if v is not None and v.accepted]
+    assert accepted[0] == 1
