@@ -263,7 +263,14 @@ METHOD_FAMILIES: list[tuple[str, ...]] = [
     ("add", "update", "discard", "remove"),
     ("min", "max"),
     ("floor", "ceil", "trunc"),
-    ("isdigit", "isalpha", "isalnum", "isspace"),
+    ("isdigit", "isalpha", "isalnum", "isspace", "isnumeric", "isdecimal"),
+    ("islower", "isupper", "istitle"),
+    ("first", "last"),
+    ("remove", "discard"),
+    ("appendleft", "append"),
+    ("union", "intersection", "difference", "symmetric_difference"),
+    ("issubset", "issuperset"),
+    ("total_seconds", "seconds", "days"),
     ("get", "setdefault", "pop"),
     ("sort", "reverse"),
 ]
@@ -451,6 +458,9 @@ def negate_condition(site: Site, offsets: Offsets) -> Iterator[Mutation]:
     for node in expressions(statement):
         if isinstance(node, ast.IfExp):
             tests.append(node.test)
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            for generator in node.generators:
+                tests.extend(generator.ifs)
     if isinstance(statement, ast.Return) and isinstance(statement.value, ast.Compare | ast.BoolOp):
         tests.append(statement.value)
     for test in tests:
@@ -500,6 +510,17 @@ def widen_narrow(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 if other != source and len(other) < 60:
                     clauses.append(other)
     wrapped = f"({source})" if isinstance(statement.test, ast.BoolOp) else source
+    for clause, joiner in _analogous_clauses(site, offsets, statement.test, source):
+        new = f"{clause} {joiner} {wrapped}"
+        yield Mutation(
+            start,
+            end,
+            new,
+            "condition-analogy",
+            f"`{source}` -> `{new}`",
+            "the condition lacked the clause its sibling checks have",
+            size=2,
+        )
     for clause in dict.fromkeys(clauses):
         for joiner in ("and", "or"):
             new = f"{wrapped} {joiner} {clause}"
@@ -512,6 +533,48 @@ def widen_narrow(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 "the condition was too " + ("wide" if joiner == "and" else "narrow"),
                 size=2,
             )
+
+
+_WORD = re.compile(r"[A-Za-z]+|\d+|[^A-Za-z\d]+")
+
+
+def _one_word_apart(first: str, second: str) -> tuple[str, str] | None:
+    """(old, new) when two snippets differ in exactly one word, e.g. has_digit / has_symbol."""
+    a, b = _WORD.findall(first), _WORD.findall(second)
+    if len(a) != len(b):
+        return None
+    differences = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    if len(differences) != 1 or not differences[0][0].isalpha():
+        return None
+    return differences[0]
+
+
+def _analogous_clauses(
+    site: Site, offsets: Offsets, test: ast.expr, source: str
+) -> list[tuple[str, str]]:
+    """Clauses sibling conditions combine with a test shaped like ours, with the one differing
+    word carried over: `if policy.require_digit and not has_digit` next to `if not has_symbol`
+    suggests `policy.require_symbol and not has_symbol`."""
+    found: list[tuple[str, str]] = []
+    if site.function is None:
+        return found
+    for node in ast.walk(site.function):
+        if not isinstance(node, ast.If | ast.While) or not isinstance(node.test, ast.BoolOp):
+            continue
+        parts = [_segment(site.text, offsets, value) for value in node.test.values]
+        joiner = "and" if isinstance(node.test.op, ast.And) else "or"
+        for index, part in enumerate(parts):
+            words = _one_word_apart(part, source)
+            if words is None:
+                continue
+            old, new = words
+            for other_index, other in enumerate(parts):
+                if other_index == index:
+                    continue
+                clause = re.sub(rf"(?<![A-Za-z]){old}(?![A-Za-z])", new, other)
+                if clause != other:
+                    found.append((clause, joiner))
+    return found
 
 
 def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
@@ -1056,6 +1119,8 @@ def insert_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 source = ast.get_source_segment(site.text, node)
                 if source and "\n" not in source:
                     vocabulary.append(source)
+    # counters that start at a number and are read, but never updated anywhere
+    vocabulary += _stale_counters(site.tree)
     # accumulate into a result list the loop builds but never fills
     for node in ast.walk(site.function):
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
@@ -1106,6 +1171,85 @@ def insert_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 "the loop never advanced",
                 size=3,
             )
+
+
+def _stale_counters(tree: ast.Module) -> list[str]:
+    """`self.x += 1` for attributes set to a number in __init__ and never updated elsewhere."""
+    initialized: list[str] = []
+    updated: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            for statement in ast.walk(node):
+                if (
+                    isinstance(statement, ast.Assign)
+                    and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Attribute)
+                    and isinstance(statement.targets[0].value, ast.Name)
+                    and statement.targets[0].value.id == "self"
+                    and isinstance(statement.value, ast.Constant)
+                    and type(statement.value.value) in (int, float)
+                ):
+                    initialized.append(statement.targets[0].attr)
+        elif isinstance(node, ast.FunctionDef):
+            for statement in ast.walk(node):
+                targets: list[ast.expr] = []
+                if isinstance(statement, ast.AugAssign):
+                    targets = [statement.target]
+                elif isinstance(statement, ast.Assign):
+                    targets = list(statement.targets)
+                for target in targets:
+                    if isinstance(target, ast.Attribute):
+                        updated.add(target.attr)
+    return [f"self.{name} += 1" for name in initialized if name not in updated]
+
+
+def copied_guard(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """Insert a validation block (`if ...: raise ...`) that sibling code of the module applies,
+    before the statement, when every name it needs is bound there."""
+    statement = site.statement
+    if site.function is None or isinstance(
+        statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ):
+        return
+    bound = set(_scope_names(site.function, site.tree)) | set(_module_names(site.tree))
+    bound |= {"self", "cls"} | set(dir(builtins))
+    existing = {ast.dump(n) for n in ast.walk(site.function) if isinstance(n, ast.If)}
+    indent = _indent_of(site.text, offsets, statement.lineno)
+    position = _line_start(offsets, statement.lineno)
+    seen: set[str] = set()
+    for node in ast.walk(site.tree):
+        if not (
+            isinstance(node, ast.If)
+            and len(node.body) == 1
+            and isinstance(node.body[0], ast.Raise)
+            and not node.orelse
+        ):
+            continue
+        if ast.dump(node) in existing:
+            continue
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if not names <= bound:
+            continue
+        block = ast.get_source_segment(site.text, node)
+        if not block or block in seen:
+            continue
+        seen.add(block)
+        lines = block.splitlines()
+        first_indent = len(lines[0]) - len(lines[0].lstrip())
+        original_indent = node.col_offset
+        body = [lines[0].lstrip()] + [
+            line[original_indent - first_indent :] if line.strip() else line for line in lines[1:]
+        ]
+        text = "".join(f"{indent}{line[0:] if i == 0 else line}\n" for i, line in enumerate(body))
+        yield Mutation(
+            position,
+            position,
+            text,
+            "copied-guard",
+            f"insert the check `{lines[0].strip()}` used elsewhere",
+            "the value was not validated as the rest of the module validates it",
+            size=3,
+        )
 
 
 def delete_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
@@ -1169,6 +1313,15 @@ def syntax_repairs(text: str, line: int) -> Iterator[Mutation]:
                 if stripped.endswith(":"):
                     edits.append((stripped[:-1] + closer + ":", f"close the `{opener}`"))
                 edits.append((stripped + closer, f"close the `{opener}`"))
+                # or close it earlier: before a keyword, a separator or another closer
+                for position in range(1, len(stripped)):
+                    if stripped[position] in " ,:)]}" and stripped[position - 1] != " ":
+                        edits.append(
+                            (
+                                stripped[:position] + closer + stripped[position:],
+                                f"close the `{opener}` at column {position + 1}",
+                            )
+                        )
             if stripped.count(closer) > stripped.count(opener):
                 position = stripped.rfind(closer)
                 edits.append(
@@ -1326,6 +1479,7 @@ LINE_TEMPLATES = (
     empty_guard,
     exception_contract,
     insert_statement,
+    copied_guard,
     delete_statement,
 )
 
@@ -1334,6 +1488,7 @@ LINE_TEMPLATES = (
 PRIORS: dict[FailureClass, dict[str, float]] = {
     FailureClass.LOGIC: {
         "comparison-boundary": 1.0,
+        "condition-analogy": 0.95,
         "arithmetic-operator": 0.9,
         "off-by-one": 0.85,
         "comparison-operator": 0.8,
@@ -1361,6 +1516,7 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
     FailureClass.RUNTIME_SAFETY: {
         "none-guard": 1.0,
         "empty-guard": 1.0,
+        "condition-analogy": 0.7,
         "safe-lookup": 0.95,
         "off-by-one": 0.9,
         "comparison-boundary": 0.85,
@@ -1379,6 +1535,7 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "swap-arguments": 0.35,
         "exception-type": 0.5,
         "raise-guard": 0.4,
+        "copied-guard": 0.4,
         "identity-equality": 0.3,
         "augmented-assignment": 0.3,
         "exception-message": 0.2,
@@ -1387,6 +1544,8 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
     FailureClass.CONTRACT: {
         "exception-type": 1.0,
         "raise-guard": 0.95,
+        "copied-guard": 0.9,
+        "condition-analogy": 0.7,
         "exception-message": 0.9,
         "swap-arguments": 0.85,
         "attribute": 0.8,
@@ -1428,6 +1587,9 @@ def statement_at(
     def visit(node: ast.AST, current: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
         nonlocal best, function
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.excepthandler | ast.match_case):
+                visit(child, current)  # their bodies hold statements too
+                continue
             if not isinstance(child, ast.stmt):
                 continue
             end = child.end_lineno or child.lineno
