@@ -256,7 +256,9 @@ def _apply_candidate(edits: dict[str, str], by_file: dict[str, types.ModuleType]
     return None
 
 
-def _run_items(items: list[Any], targets: list[str], guards: list[str]) -> dict[str, Any]:
+def _run_items(
+    items: list[Any], targets: list[str], guards: list[str], limits: dict[str, float]
+) -> dict[str, Any]:
     from _pytest.runner import runtestprotocol
 
     by_id = {item.nodeid: item for item in items}
@@ -267,6 +269,8 @@ def _run_items(items: list[Any], targets: list[str], guards: list[str]) -> dict[
         if item is None:
             outcomes[nodeid] = ["not_run", "not collected"]
             return "not_run"
+        # each test gets its own limit, calibrated from its baseline duration
+        item.config.option.mendbot_test_timeout = float(limits.get(nodeid, 0.0))
         reports = runtestprotocol(item, log=False, nextitem=None)
         outcome, message = "passed", ""
         for report in reports:
@@ -281,7 +285,13 @@ def _run_items(items: list[Any], targets: list[str], guards: list[str]) -> dict[
         outcomes[nodeid] = [outcome, message]
         return outcome
 
-    fixed = [t for t in targets if run_one(t) == "passed"]
+    fixed: list[str] = []
+    for target in targets:
+        outcome = run_one(target)
+        if outcome == "passed":
+            fixed.append(target)
+        elif outcome == "timeout":
+            break  # a candidate that hangs is out; the other targets would only cost time
     broken: list[str] = []
     if fixed:
         for nodeid in guards:
@@ -300,7 +310,9 @@ def _child(
         if problem:
             result: dict[str, Any] = {"unscreenable": problem}
         else:
-            result = _run_items(items, candidate["targets"], candidate["guards"])
+            result = _run_items(
+                items, candidate["targets"], candidate["guards"], candidate.get("limits", {})
+            )
     except BaseException as error:
         result = {"crash": f"{type(error).__name__}: {error}"[:500]}
     payload = json.dumps(result).encode()
@@ -328,15 +340,27 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
     next_index = 0
     out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
 
+    started = time.monotonic()
+    first_complete_at: list[float] = []
+
+    def is_complete(index: int, result: dict[str, Any]) -> bool:
+        complete = len(result.get("fixed", ())) == len(candidates[index]["targets"])
+        return bool(result.get("fixed")) and complete and not result.get("broken")
+
     def record(index: int, result: dict[str, Any]) -> None:
         results[index] = result
+        if index >= 0 and not first_complete_at and is_complete(index, result):
+            first_complete_at.append(time.monotonic())
         out.write(json.dumps({"index": index, **result}) + "\n")
         out.flush()
 
-    # Stopping rule: in candidate order, at the `want`-th complete candidate or `extra`
-    # candidates after the first one (default: at the first). Entries may carry it.
+    # Stopping rule, in candidate order: at the `want`-th complete candidate, `extra`
+    # candidates after the first one, or `extra_seconds` after a complete one turned up
+    # (at most half the time that took, at least half a second), whichever comes first.
+    # The default stops at the first complete candidate. Entries may carry the rule.
     want = max(1, int(candidates[0].get("want", 1))) if candidates else 1
     extra = max(0, int(candidates[0].get("extra", 0))) if candidates else 0
+    extra_seconds = float(candidates[0].get("extra_seconds", 0.0)) if candidates else 0.0
 
     def decided() -> bool:
         if not stop_at_first:
@@ -347,14 +371,15 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
             if first >= 0 and index > first + extra:
                 return True
             if index not in results:
-                return False
-            result = results[index]
-            complete = len(result.get("fixed", ())) == len(candidates[index]["targets"])
-            if result.get("fixed") and complete and not result.get("broken"):
+                break
+            if is_complete(index, results[index]):
                 found += 1
                 first = index if first < 0 else first
                 if found >= want:
                     return True
+        if first >= 0 and extra_seconds > 0 and first_complete_at:
+            slice_seconds = min(extra_seconds, max(0.5, 0.5 * (first_complete_at[0] - started)))
+            return time.monotonic() - first_complete_at[0] > slice_seconds
         return False
 
     def reap(
@@ -431,6 +456,8 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
     finally:
         for fd, (pid, index, _, _, buffer) in list(running.items()):
             reap(pid, index, fd, buffer, "not needed: an earlier candidate won", "cancelled")
+        if decided():  # tells the caller that missing results were not needed
+            record(-1, {"decided": True})
         out.close()
 
 

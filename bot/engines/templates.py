@@ -73,7 +73,36 @@ class TemplateEngine:
 
     def _sites(self, context: RepairContext) -> list[tuple[Location, float]]:
         locations = list(context.analysis.locations[:TOP_LOCATIONS])
-        return [(location, location.score) for location in locations]
+        sites = [(location, location.score) for location in locations]
+        if any(f.exception_type == "Timeout" for f in context.analysis.failures):
+            sites = self._loop_bodies(context, sites)
+        return sites
+
+    @staticmethod
+    def _loop_bodies(
+        context: RepairContext, sites: list[tuple[Location, float]]
+    ) -> list[tuple[Location, float]]:
+        """For a hanging test, the statements inside a suspicious `while` loop are where the
+        loop fails to make progress: rank them right after the loop header."""
+        expanded: list[tuple[Location, float]] = []
+        known = {(location.file, location.line) for location, _ in sites}
+        for location, score in sites:
+            expanded.append((location, score))
+            tree = parse(context.sources.get(location.file, ""))
+            if tree is None:
+                continue
+            statement, _ = statement_at(tree, location.line)
+            if not isinstance(statement, ast.While) or statement.lineno != location.line:
+                continue
+            for inner in statement.body:
+                key = (location.file, inner.lineno)
+                if key not in known:
+                    known.add(key)
+                    moved = Location(
+                        location.file, inner.lineno, location.function, score * 0.95, "loop-body"
+                    )
+                    expanded.append((moved, moved.score))
+        return expanded
 
     def _singles(self, context: RepairContext) -> Iterator[tuple[Candidate, Mutation, str]]:
         failure_class = context.analysis.primary_class
@@ -109,7 +138,7 @@ class TemplateEngine:
             )
             for mutation in mutations_at(site):
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
-                if hanging and mutation.template == "insert-statement":
+                if hanging and mutation.template in ("insert-statement", "augmented-assignment"):
                     weight *= 2.0  # a loop that never ends most often misses its update
                 if near_miss and mutation.template == "off-by-one":
                     weight *= 1.6  # expected and actual numbers one apart: a bound is off
