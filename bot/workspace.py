@@ -13,7 +13,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -253,3 +253,36 @@ def apply_to_checkout(top: Path, patch: str) -> None:
 
 def with_branch(workspace: Workspace, branch: str) -> Workspace:
     return replace(workspace, branch=branch)
+
+
+def index_file(top: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The index a commit is being made from: ``GIT_INDEX_FILE`` when git set it for a hook
+    (``git commit -a`` and ``git commit <paths>`` use a temporary one), else the repository's."""
+    named = (environ if environ is not None else os.environ).get("GIT_INDEX_FILE")
+    if named:
+        path = Path(named)
+        return path if path.is_absolute() else top / path
+    path = Path(run_git(["rev-parse", "--git-path", "index"], top).strip())
+    return path if path.is_absolute() else top / path
+
+
+def snapshot_index(top: Path, index: Path, parent: str | None, message: str) -> str:
+    """A commit of the tree staged in ``index``, made from a copy of it: the index itself is
+    never written (``git write-tree`` on it would rewrite its cache)."""
+    with tempfile.TemporaryDirectory(prefix="mendbot-index-") as scratch:
+        copy = Path(scratch) / "index"
+        if index.exists():
+            shutil.copyfile(index, copy)
+        tree = run_git(["write-tree"], top, env={"GIT_INDEX_FILE": str(copy)}).strip()
+    parents = ["-p", parent] if parent else []
+    return run_git(["commit-tree", tree, *parents, "-m", message], top).strip()
+
+
+def export_tree(top: Path, commit: str, folder: Path) -> None:
+    """Write the files of ``commit`` into ``folder`` (a plain folder: no worktree to register,
+    nothing left in the repository when the process is killed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mendbot-index-") as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        run_git(["read-tree", commit], top, env=env)
+        run_git(["checkout-index", "-a", "-f", f"--prefix={folder}/"], top, env=env)
