@@ -105,6 +105,7 @@ def trace_path(repo_hint: Path, run_label: str) -> Path | None:
 
 
 def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> RunResult:
+    from bot.history import RunRecorder
     from bot.sandbox.registry import make_sandbox
     from bot.workspace import new_run_id, open_repository
 
@@ -115,7 +116,9 @@ def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> 
     engines, notes = build_engines(settings, trace)
     sandbox = make_sandbox(settings, project=trigger.repo_path)
     ports = Ports(sandbox=sandbox, engines=engines, progress=progress, trace=trace, notes=notes)
-    return repair(trigger, settings, ports, run_id=run_id)
+    # the run is stored under refs/mendbot/runs/<run_id> however it ends (Ctrl-C included)
+    with RunRecorder(top, run_id, path) as recorder:
+        return recorder.keep(repair(trigger, settings, ports, run_id=run_id))
 
 
 def print_human(result: RunResult, apply_hint: bool) -> None:
@@ -152,7 +155,44 @@ def print_human(result: RunResult, apply_hint: bool) -> None:
             out.print(f"take the fix: git merge {result.branch}   or: mendbot fix --apply")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands that live in their own modules: imported only when used, so that a quick
+# command (the pre-commit hook on a clean commit) does not pay for the GitHub client.
+OPTIONAL_COMMANDS: dict[str, tuple[str, str]] = {
+    "bench": ("bot.commands.bench", "bench"),
+    "sandbox": ("bot.commands.sandbox", "sandbox"),
+    "trace": ("bot.commands.trace", "trace"),
+    "action": ("bot.commands.action", "action"),
+    "hook": ("bot.commands.hook", "hook"),
+    "install-hook": ("bot.commands.hook", "install_hook"),
+    "runs": ("bot.commands.history", "runs"),
+    "show": ("bot.commands.history", "show"),
+    "report": ("bot.commands.history", "report"),
+    "stats": ("bot.commands.history", "stats"),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *OPTIONAL_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in OPTIONAL_COMMANDS:
+            return found
+        module_name, attribute = OPTIONAL_COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):
+                return None
+            raise
+        command = getattr(module, attribute, None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mendbot")
 def cli() -> None:
     """mendbot: repair failing pytest tests with verified, minimal patches recorded in git."""
@@ -254,37 +294,6 @@ def fix(
         if result.status in (RunStatus.FIXED, RunStatus.NOTHING_TO_FIX)
         else ExitCode.NOT_FIXED
     )
-
-
-# Commands that live in their own modules register here when present.
-OPTIONAL_COMMANDS: Sequence[tuple[str, str]] = (
-    ("bot.commands.bench", "bench"),
-    ("bot.commands.sandbox", "sandbox"),
-    ("bot.commands.trace", "trace"),
-    ("bot.commands.action", "action"),
-    ("bot.commands.hook", "hook"),
-    ("bot.commands.hook", "install_hook"),
-    ("bot.commands.history", "runs"),
-    ("bot.commands.history", "show"),
-    ("bot.commands.history", "report"),
-    ("bot.commands.history", "stats"),
-)
-
-
-def _register() -> None:
-    for module_name, attribute in OPTIONAL_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name and module_name.startswith(error.name):
-                continue
-            raise
-        command = getattr(module, attribute, None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
-_register()
 
 
 def _internal_error_log(error: BaseException) -> Path:

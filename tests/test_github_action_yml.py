@@ -100,7 +100,7 @@ def test_every_input_is_passed_through_env(action: dict[str, Any]) -> None:
 
 
 def test_outputs_and_branding(action: dict[str, Any]) -> None:
-    assert set(action["outputs"]) == {"status", "pr-url", "branch", "rounds"}
+    assert set(action["outputs"]) == {"status", "pr-url", "branch", "rounds", "report"}
     for name, output in action["outputs"].items():
         assert output["value"] == f"${{{{ steps.mendbot.outputs.{name} }}}}"
     assert action["branding"]["icon"] and action["branding"]["color"]

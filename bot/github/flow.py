@@ -21,9 +21,11 @@ from bot.github.client import GitHubClient, PullInfo
 from bot.github.events import GitHubEvent
 from bot.github.remote import PushOutcome, Remote, changed_paths, commit_file
 from bot.github.trust import check_trust
+from bot.history import run_ref
 from bot.models import RunResult, RunStatus, Trigger, TriggerKind
 from bot.report import markdown
 from bot.report.markdown import ReportContext
+from bot.report.stepsummary import compact_summary
 from bot.trace import redact
 
 RunRepair = Callable[[Trigger, Settings], RunResult]
@@ -55,6 +57,14 @@ class ActionEnvironment:
     server_url: str = "https://github.com"
     output_path: Path | None = None
     summary_path: Path | None = None
+    run_id: str = ""  # GITHUB_RUN_ID: the workflow run whose artifacts hold the HTML report
+    temp_dir: Path | None = None  # RUNNER_TEMP: where the HTML report is written
+
+    @property
+    def run_url(self) -> str:
+        if not self.run_id:
+            return ""
+        return f"{self.server_url.rstrip('/')}/{self.repository}/actions/runs/{self.run_id}"
 
     @classmethod
     def from_environ(
@@ -88,6 +98,8 @@ class ActionEnvironment:
             server_url=environ.get("GITHUB_SERVER_URL") or "https://github.com",
             output_path=Path(output) if output else None,
             summary_path=Path(summary) if summary else None,
+            run_id=environ.get("GITHUB_RUN_ID") or "",
+            temp_dir=Path(environ["RUNNER_TEMP"]) if environ.get("RUNNER_TEMP") else None,
         )
 
 
@@ -189,6 +201,7 @@ class ActionRun:
         self.branch = ""
         self.pr_url = ""
         self.result: RunResult | None = None
+        self.results: list[RunResult] = []  # the repairs whose run records get pushed
         self.event: GitHubEvent | None = None
         self.label = ""  # "issue #12", "pull request #7" once known
 
@@ -212,6 +225,7 @@ class ActionRun:
             closes_issue=closes_issue,
             secrets=self.secrets,
             notes=notes,
+            report_url=self.env.run_url,
         )
 
     def outcome(self, status: str, message: str, result: RunResult | None = None) -> ActionOutcome:
@@ -249,6 +263,7 @@ class ActionRun:
             f"{len(result.fixed_tests)} test(s) fixed"
         )
         self.guard(result)
+        self.results.append(result)  # a refused result's record is never pushed
         return result
 
     def guard(self, result: RunResult) -> None:
@@ -267,6 +282,34 @@ class ActionRun:
                 hint="mendbot never publishes changes to .github/ or to the `protected` globs; "
                 "nothing was pushed",
             )
+
+    def publish_runs(self) -> str:
+        """Push each repair's run record (``refs/mendbot/runs/<id>``, which keeps its round
+        commits and rolled-back attempts) and write the HTML report of the last repair for the
+        workflow artifact. Returns the report's path, "" when there is none."""
+        remote = getattr(self, "remote", None)
+        for result in self.results:
+            if remote is None or not result.run_id:
+                continue
+            ref = run_ref(result.run_id)
+            if proc.git(
+                ["rev-parse", "--verify", "--quiet", ref], cwd=self.env.checkout, check=False
+            ):
+                if remote.push_ref(ref):
+                    self.log(f"pushed the run record {ref}")
+                else:
+                    self.log(f"warning: could not push the run record {ref}")
+        if self.result is None or self.env.temp_dir is None:
+            return ""
+        from bot.report.html import report_for_result  # Jinja2 and Pygments load only here
+
+        path = self.env.temp_dir / f"mendbot-report-{self.result.run_id or 'run'}.html"
+        try:
+            report_for_result(self.env.checkout, self.result, path)
+        except (MendbotError, OSError) as error:
+            self.log(f"warning: could not write the HTML report: {error}")
+            return ""
+        return str(path)
 
     def head_sha(self) -> str:
         return proc.git(["rev-parse", "HEAD^{commit}"], cwd=self.env.checkout).strip()
@@ -625,10 +668,10 @@ class ActionRun:
         return self.outcome("not_fixed", result.reason or "not fixed", result)
 
 
-def summary_markdown(outcome: ActionOutcome, label: str) -> str:
+def summary_markdown(outcome: ActionOutcome, label: str, report_url: str = "") -> str:
     if outcome.result is not None and outcome.status not in ("skipped",):
-        context = ReportContext(label=label, remote_branch=outcome.branch)
-        text = markdown.step_summary(outcome.result, context, outcome.status.replace("_", " "))
+        context = ReportContext(label=label, remote_branch=outcome.branch, report_url=report_url)
+        text = compact_summary(outcome.result, context, outcome.status.replace("_", " "))
         if outcome.pr_url:
             text += f"\n\nPull request: {outcome.pr_url}\n"
         return text
@@ -658,16 +701,21 @@ def run_action(
     except MendbotError as error:
         failed = action.outcome("error", str(error))
         label = action.label or environment.event_name
-        outputs.write_outputs(environment.output_path, failed.outputs())
-        summary = summary_markdown(failed, label)
+        report = action.publish_runs()
+        outputs.write_outputs(
+            environment.output_path, {**failed.outputs(), **({"report": report} if report else {})}
+        )
+        summary = summary_markdown(failed, label, environment.run_url if report else "")
         outputs.append_summary(
             environment.summary_path,
             redact(summary + f"\n**Error:** {failed.message}\n", (environment.token,)),
         )
         raise
     label = action.label or environment.event_name
-    outputs.write_outputs(environment.output_path, outcome.outputs())
-    outputs.append_summary(
-        environment.summary_path, redact(summary_markdown(outcome, label), (environment.token,))
+    report = action.publish_runs()
+    outputs.write_outputs(
+        environment.output_path, {**outcome.outputs(), **({"report": report} if report else {})}
     )
+    summary = summary_markdown(outcome, label, environment.run_url if report else "")
+    outputs.append_summary(environment.summary_path, redact(summary, (environment.token,)))
     return outcome

@@ -139,6 +139,12 @@ class Remote:
             "remote is reachable",
         )
 
+    def push_ref(self, ref: str) -> bool:
+        """Push a local ref outside refs/heads (a run record under refs/mendbot/runs/) to the
+        same name on the remote; True when the remote has it afterwards."""
+        result = self._run(["push", "--porcelain", self.name, f"{ref}:{ref}"])
+        return result.returncode == 0 and not result.timed_out
+
 
 def changed_paths(repo_dir: Path, base: str, head: str) -> list[str]:
     """Repository-relative paths that differ between two commits (renames on both sides)."""

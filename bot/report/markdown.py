@@ -46,6 +46,7 @@ class ReportContext:
     closes_issue: int | None = None
     secrets: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # extra facts worth a line (a reproduction test was added, ...)
+    report_url: str = ""  # the workflow run whose artifacts hold the HTML run report
 
 
 def _clean(text: str, context: ReportContext) -> str:
@@ -372,6 +373,13 @@ def pull_request_body(result: RunResult, context: ReportContext) -> str:
     if context.closes_issue is not None:
         head += ["", f"Fixes #{context.closes_issue}"]
     head += ["", "This pull request was opened by mendbot. Review it like any other change."]
+    if context.report_url:
+        head += [
+            "",
+            "The full run report (timeline, diffs of every round, test matrix, candidates) is "
+            f"attached to [the workflow run]({context.report_url}) as a `mendbot-report-*` "
+            "artifact.",
+        ]
     text = _join([head]) + "\n\n" + full_report(result, context) + f"\n\n{MARKER}\n"
     return _limit(_clean(text, context))
 
