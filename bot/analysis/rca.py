@@ -16,7 +16,10 @@ CLASS_MEANING = {
 
 def _short(failure: Failure) -> str:
     message = failure.message.strip().splitlines()[0] if failure.message.strip() else ""
-    error = failure.exception_type + (f": {message}" if message else "")
+    if message.startswith(failure.exception_type):
+        error = message  # the message already names the exception
+    else:
+        error = failure.exception_type + (f": {message}" if message else "")
     return f"{failure.nodeid} ({error[:160]})"
 
 
