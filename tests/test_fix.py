@@ -321,7 +321,7 @@ def test_a_round_that_breaks_a_passing_test_is_rolled_back(
     files = dict(BUGGY_CLAMP)
     # This test never runs clamp's lines, so screening cannot see that a fix breaks it;
     # only the full run from the committed tree can.
-    files["tests/test_docs.py"] = '''
+    files["tests/test_docs.py"] = """
         import inspect
 
         import shapes
@@ -329,7 +329,7 @@ def test_a_round_that_breaks_a_passing_test_is_rolled_back(
 
         def test_source_is_frozen():
             assert "return low\\n    return value" in inspect.getsource(shapes.clamp)
-        '''
+        """
     root = make_repo(files)
     before = snapshot(root)
     result = run_cli("fix", "--json", "--max-rounds", "2", "--time-budget", "60", cwd=root)
@@ -338,7 +338,9 @@ def test_a_round_that_breaks_a_passing_test_is_rolled_back(
     rolled_back = [r for r in report["rounds"] if r["commit"] is None]
     assert rolled_back, report["rounds"]
     first = rolled_back[0]
-    assert first["reason"].startswith("rolled back: breaks tests/test_docs.py::test_source_is_frozen")
+    assert first["reason"].startswith(
+        "rolled back: breaks tests/test_docs.py::test_source_is_frozen"
+    )
     ref = first["rejected_ref"]
     assert ref.startswith(f"refs/mendbot/rejected/{report['run_id']}/")
     # the rejected attempt stays reachable and holds the candidate's change
