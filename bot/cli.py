@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -296,6 +297,10 @@ def fix(
     )
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _internal_error_log(error: BaseException) -> Path:
     handle, name = tempfile.mkstemp(prefix="mendbot-error-", suffix=".log")
     with os.fdopen(handle, "w") as log:
@@ -307,6 +312,9 @@ def _internal_error_log(error: BaseException) -> Path:
 def main(argv: Sequence[str] | None = None, *, entry: click.Command | None = None) -> None:
     """The one top-level handler: exit codes 0, 1, 2 (usage/config), 3 (internal), 130."""
     command = entry or cli
+    # SIGTERM (a CI cancel, a killed pre-commit) unwinds like Ctrl-C, so that the sandboxed
+    # test processes are killed and the worktree is removed on the way out
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         command.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SystemExit:
