@@ -53,7 +53,12 @@ def pytest_addoption(parser: Any) -> None:
     group.addoption("--mendbot-out", default=None)
 
 
-_ALARM = {"root": "", "retries": 0}
+class _AlarmState:
+    root = ""
+    retries = 0
+
+
+_ALARM = _AlarmState()
 _RETRY_SECONDS = 0.01
 _MAX_RETRIES = 300  # about three seconds of waiting for the test's own code
 
@@ -61,7 +66,7 @@ _MAX_RETRIES = 300  # about three seconds of waiting for the test's own code
 def _in_project(frame: Any) -> bool:
     filename = frame.f_code.co_filename
     return (
-        filename.startswith(_ALARM["root"])
+        filename.startswith(_ALARM.root)
         and "site-packages" not in filename
         and not filename.endswith("mendbot_pytest.py")
     )
@@ -72,8 +77,8 @@ def _on_alarm(signum: int, frame: Any) -> None:
     # coverage, logging, io) holds a lock can leave that lock taken and deadlock the run, so
     # elsewhere the alarm waits a moment and tries again; after a few seconds it gives up
     # waiting and raises anyway.
-    if frame is not None and not _in_project(frame) and _ALARM["retries"] < _MAX_RETRIES:
-        _ALARM["retries"] += 1  # type: ignore[operator]
+    if frame is not None and not _in_project(frame) and _ALARM.retries < _MAX_RETRIES:
+        _ALARM.retries += 1
         signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
         return
     raise TestTimeout(f"{TIMEOUT_MARK}: the test ran past its time limit")
@@ -85,8 +90,8 @@ def pytest_runtest_call(item: Any) -> Any:
     if limit <= 0 or not hasattr(signal, "setitimer"):
         yield
         return
-    _ALARM["root"] = str(item.config.rootpath)
-    _ALARM["retries"] = 0
+    _ALARM.root = str(item.config.rootpath)
+    _ALARM.retries = 0
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
@@ -380,7 +385,7 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
 
     # Stopping rule, in candidate order: at the `want`-th complete candidate, `extra`
     # candidates after the first one, or `extra_seconds` after a complete one turned up
-    # (at most half the time that took, at least half a second), whichever comes first.
+    # (at most half the time that took, at least 0.3 s), whichever comes first.
     # The default stops at the first complete candidate. Entries may carry the rule.
     want = max(1, int(candidates[0].get("want", 1))) if candidates else 1
     extra = max(0, int(candidates[0].get("extra", 0))) if candidates else 0
@@ -402,7 +407,7 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
                 if found >= want:
                     return True
         if first >= 0 and extra_seconds > 0 and first_complete_at:
-            slice_seconds = min(extra_seconds, max(0.5, 0.5 * (first_complete_at[0] - started)))
+            slice_seconds = min(extra_seconds, max(0.3, 0.5 * (first_complete_at[0] - started)))
             return time.monotonic() - first_complete_at[0] > slice_seconds
         return False
 
@@ -482,7 +487,108 @@ def _screen(session: Any, batch_path: str, out_path: str) -> None:
             reap(pid, index, fd, buffer, "not needed: an earlier candidate won", "cancelled")
         if decided():  # tells the caller that missing results were not needed
             record(-1, {"decided": True})
+        if stop_at_first and want > 1:
+            report = _probe_complete(candidates, results, items, is_complete, want)
+            if report is not None:
+                record(-2, {"probe": report})
         out.close()
+
+
+def _probe_complete(
+    candidates: list[dict[str, Any]],
+    results: dict[int, dict[str, Any]],
+    items: list[Any],
+    is_complete: Any,
+    want: int,
+) -> dict[str, Any] | None:
+    """Compare the complete candidates' behaviour with the original (``mendbot_probe``).
+
+    Runs only when there are several to choose between and their entries carry a ``probe``
+    plan (the changed functions and the passing tests that call them). A forked child runs
+    those tests on the original code while recording the functions' calls, then calls the
+    original and every candidate's version on them. Returns the report, keyed by target,
+    with each candidate's batch position as its variant key.
+    """
+    chosen = [i for i in sorted(results) if i >= 0 and is_complete(i, results[i])][:want]
+    plans: list[dict[str, Any]] = [candidates[i].get("probe") or {} for i in chosen]
+    if len(chosen) < 2 or not all(plans):
+        return None
+    try:
+        import mendbot_probe  # type: ignore[import-not-found]  # copied next to this file
+    except ImportError:
+        return None
+    settings: dict[str, Any] = dict(candidates[0].get("probe_settings", {}))
+    targets: dict[str, dict[str, Any]] = {}
+    tests: list[str] = []
+    for index, plan in zip(chosen, plans, strict=True):
+        for target in plan["targets"]:
+            entry = targets.get(target["key"])
+            if entry is None:
+                try:
+                    original = Path(target["file"]).read_text(encoding="utf-8")
+                except OSError:
+                    continue
+                entry = targets[target["key"]] = {**target, "original": original, "variants": {}}
+            entry["variants"][str(index)] = candidates[index]["edits"].get(target["file"], "")
+        tests.extend(t for t in plan["tests"] if t not in tests)
+    if not targets or not tests:
+        return None
+    budget = float(settings.get("budget", 2.0))
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        os.setpgid(0, 0)
+        report: dict[str, Any] = {}
+        try:
+            from _pytest.runner import runtestprotocol
+
+            recorder = mendbot_probe.Recorder(
+                list(targets.values()), int(settings.get("max_calls", 12))
+            )
+            by_id = {item.nodeid: item for item in items}
+            for nodeid in tests:
+                item = by_id.get(nodeid)
+                if item is None:
+                    continue
+                sys.setprofile(recorder.profile)
+                try:
+                    runtestprotocol(item, log=False, nextitem=None)
+                finally:
+                    sys.setprofile(None)
+            deadline = time.monotonic() + budget
+            for key, target in targets.items():
+                report[key] = mendbot_probe.evaluate(
+                    target, recorder.calls.get(key, []), settings, deadline
+                )
+        except BaseException as error:
+            report = {"error": f"{type(error).__name__}: {error}"[:300]}
+        with contextlib.suppress(OSError), os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(json.dumps(report).encode())
+        os._exit(0)
+    os.close(write_fd)
+    received = bytearray()
+    stop_at = time.monotonic() + budget + 10.0 * len(tests) + 5.0
+    finished = False
+    while not finished and time.monotonic() < stop_at:
+        ready = select.select([read_fd], [], [], max(0.0, stop_at - time.monotonic()))[0]
+        if not ready:
+            break
+        chunk = os.read(read_fd, 65536)
+        received.extend(chunk)
+        finished = not chunk
+    os.close(read_fd)
+    if not finished:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    try:
+        loaded = json.loads(bytes(received).decode())
+    except ValueError:
+        return None
+    return loaded if isinstance(loaded, dict) else None
 
 
 @pytest.hookimpl(tryfirst=True)

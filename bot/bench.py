@@ -4,7 +4,10 @@ A corpus is a folder of bug folders. Each holds a small project with pytest test
 ``bug.toml`` (description, failure_class, expect = "fixed" | "not_fixed", tags) and a
 ``reference/`` folder with the corrected files. The runner copies the project (without
 bug.toml and reference/) into a fresh repository, runs the real pipeline on it, and reports
-fixed/total, per-class results, time-to-fix and candidates. With ``screening`` on, it also
+fixed/total, per-class results, time-to-fix and candidates, and how many accepted patches are
+correct: identical to the reference fix (same AST) or equivalent to it (no difference between
+the two on the calls the tests make and on variations of them, see ``equivalence``). With
+``screening`` on, it also
 screens the same candidates of every bug through the fast and the naive path side by side and
 reports candidates per second of each, their ratio, and any verdict on which they disagree.
 """
@@ -54,9 +57,10 @@ class BugOutcome:
     rounds: int
     template: str
     reason: str
-    correct: str  # "identical" | "differs" | "" (not fixed)
+    correct: str  # "identical" | "equivalent" | "differs" | "" (not fixed)
     screened: int = 0
     screen_seconds: float = 0.0
+    correct_note: str = ""  # how a patch differs from the reference, or how it was compared
 
 
 @dataclass
@@ -115,20 +119,106 @@ def _normalized(source: str) -> str | None:
         return None
 
 
+def _changed_files(bug: Bug, project: Path, branch: str) -> list[str]:
+    reference = bug.path / "reference"
+    found = {p.relative_to(reference).as_posix() for p in reference.rglob("*.py")}
+    names = run_git(["diff", "--name-only", f"HEAD..{branch}"], project).split()
+    found.update(name for name in names if name.endswith(".py"))
+    return sorted(found)
+
+
+def _texts(bug: Bug, project: Path, branch: str, path: str) -> tuple[str, str]:
+    """(the reference's text, the patch's text) of one file."""
+    reference = bug.path / "reference" / path
+    original = bug.path / path
+    expected = (
+        reference.read_text()
+        if reference.is_file()
+        else original.read_text()
+        if original.is_file()
+        else ""
+    )
+    try:
+        ours = run_git(["show", f"{branch}:{path}"], project)
+    except MendbotError:
+        ours = ""
+    return expected, ours
+
+
 def compare_to_reference(bug: Bug, project: Path, branch: str) -> str:
-    """``identical`` when every file the reference fixes has the reference's AST on the branch."""
+    """``identical`` when every file the reference or the patch changes has the reference's AST
+    on the branch."""
     reference = bug.path / "reference"
     if not branch or not reference.is_dir():
         return ""
-    for fixed in sorted(p for p in reference.rglob("*.py")):
-        relative = fixed.relative_to(reference).as_posix()
-        try:
-            ours = run_git(["show", f"{branch}:{relative}"], project)
-        except MendbotError:
-            return "differs"
-        if _normalized(ours) != _normalized(fixed.read_text()):
+    for path in _changed_files(bug, project, branch):
+        expected, ours = _texts(bug, project, branch, path)
+        if _normalized(ours) != _normalized(expected):
             return "differs"
     return "identical"
+
+
+def equivalence(
+    bug: Bug, project: Path, branch: str, make_sandbox: Callable[[], Sandbox]
+) -> tuple[str, str]:
+    """("equivalent" | "differs", note): the patch against the reference on generated inputs.
+
+    The tests run on the patched tree with the behaviour probe, which records every call of
+    the functions that differ from the reference, then calls the reference's and the patch's
+    version of each on the recorded arguments and on variations of them (every path, not
+    only the ones the original takes: here any difference counts). Equivalent means no
+    difference anywhere, and at least one call compared for every differing function.
+    """
+    from bot.analysis.source import function_spans
+    from bot.gates.behaviour import Prober, Target
+    from bot.gates.overfit import changed_functions
+
+    targets: list[Target] = []
+    patched: dict[str, str] = {}
+    for path in _changed_files(bug, project, branch):
+        expected, ours = _texts(bug, project, branch, path)
+        patched[path] = ours
+        if _normalized(expected) == _normalized(ours):
+            continue
+        names = [name for name, _, _ in changed_functions(expected, ours)]
+        if "" in names:  # module-level code differs: every function of the file may differ
+            names = [name for _, _, name in function_spans(ours)]
+        for name in names:
+            if name and "<locals>" not in name:
+                targets.append(Target(f"{path}::{name}", path, name, expected, {"patch": ours}))
+    if not targets:
+        return "differs", "the difference is not inside a function the tests can call"
+    with tempfile.TemporaryDirectory(prefix="mendbot-equivalence-") as tmp:
+        tree = Path(tmp) / "tree"
+        shutil.copytree(bug.path, tree, ignore=lambda _d, names: [n for n in names if n in SKIP])
+        for path, text in patched.items():
+            (tree / path).parent.mkdir(parents=True, exist_ok=True)
+            (tree / path).write_text(text)
+        _, tests = read_sources(tree)
+        prober = Prober(make_sandbox(), tree, tree, Path(tmp) / "probe", autoload=False)
+        found = prober.probe(
+            targets,
+            sorted(p for p in tests if p.rsplit("/", 1)[-1].startswith("test")),
+            same_path=False,
+            budget=2.0,
+            max_calls=16,
+            variations=12,
+        )
+    if isinstance(found, str):
+        return "differs", f"not compared: {found}"
+    for target in targets:
+        result = found.get(target.key)
+        if result is None or result.error:
+            return "differs", f"{target.qualname}: not compared ({result.error if result else ''})"
+        if not result.recorded:
+            return "differs", f"{target.qualname}: no test calls it, nothing to compare"
+        difference = result.differences.get("patch")
+        if difference is None or difference.recorded or difference.variations:
+            return "differs", result.examples.get("patch", f"{target.qualname} differs")
+    compared = sum(
+        found[t.key].recorded + found[t.key].variations for t in targets if t.key in found
+    )
+    return "equivalent", f"no difference on {compared} inputs"
 
 
 def bench_settings(base: Settings) -> Settings:
@@ -158,6 +248,11 @@ def run_bug(bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox]) -
             return BugOutcome(bug, "error", seconds, 0, 0, "", error, "")
         kept = [r for r in result.rounds if r.commit]
         screening: dict[str, Any] = dict(result.extra.get("screening", {}))  # type: ignore[call-overload]
+        correct, note = "", ""
+        if result.status is RunStatus.FIXED:
+            correct = compare_to_reference(bug, project, result.branch)
+            if correct == "differs":
+                correct, note = equivalence(bug, project, result.branch, make_sandbox)
         return BugOutcome(
             bug=bug,
             status=result.status.value,
@@ -166,11 +261,10 @@ def run_bug(bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox]) -
             rounds=len(kept),
             template="+".join(r.template for r in kept),
             reason=result.reason,
-            correct=compare_to_reference(bug, project, result.branch)
-            if result.status is RunStatus.FIXED
-            else "",
+            correct=correct,
             screened=int(screening.get("screened", 0)),
             screen_seconds=float(screening.get("seconds", 0.0)),
+            correct_note=note,
         )
 
 
@@ -285,6 +379,13 @@ def summarize(
         "p90_time_to_fix_s": round(percentile(times, 0.9), 3) if times else None,
         "median_candidates": statistics.median([o.candidates for o in outcomes]) if outcomes else 0,
         "identical_to_reference": sum(1 for o in fixed if o.correct == "identical"),
+        "equivalent_to_reference": sum(1 for o in fixed if o.correct == "equivalent"),
+        "correct": sum(1 for o in fixed if o.correct in ("identical", "equivalent")),
+        "correct_rate": round(
+            sum(1 for o in fixed if o.correct in ("identical", "equivalent")) / len(fixed), 3
+        )
+        if fixed
+        else None,
         "unfixable_stopped_cleanly": sum(
             1 for o in expected_unfixable if o.status == RunStatus.NOT_FIXED.value and o.reason
         ),
@@ -327,5 +428,6 @@ def outcome_to_json(outcome: BugOutcome) -> dict[str, Any]:
         "rounds": outcome.rounds,
         "template": outcome.template,
         "reference": outcome.correct,
+        "reference_note": outcome.correct_note,
         "reason": outcome.reason,
     }

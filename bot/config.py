@@ -45,8 +45,9 @@ class Settings:
     base_image: str = "python:3.12-slim"
     setup_command: str | None = None  # installs the test dependencies in a prepared image
     # trust
-    flaky_reruns: int = 1
-    final_runs: int = 1
+    flaky_reruns: int = 1  # re-runs of the failing tests before repairing (0: no check)
+    final_runs: int = 1  # extra full runs the final patch must pass
+    rank_pool: int = 4  # plausible candidates gathered and ranked per batch (1: the first)
     trace: bool = True
 
     def replace(self, **changes: Any) -> Settings:
@@ -145,9 +146,11 @@ def validate(settings: Settings) -> Settings:
             f"unknown validation {settings.validation!r}",
             hint="use one of: " + ", ".join(VALIDATIONS),
         )
-    for name in ("max_rounds", "workers", "candidate_budget", "samples", "final_runs"):
+    for name in ("max_rounds", "workers", "candidate_budget", "samples", "final_runs", "rank_pool"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name.replace('_', '-')} must be at least 1")
+    if settings.flaky_reruns < 0:
+        raise ConfigError("flaky-reruns must be 0 or more")
     for name in ("time_budget", "test_timeout", "llm_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.replace('_', '-')} must be a positive number of seconds")

@@ -1,9 +1,20 @@
-"""The one sequencer: trigger -> workspace -> baseline -> analysis -> candidates -> validation
--> round -> result. Stages do not call each other; this module passes their values along."""
+"""The one sequencer: trigger -> workspace -> baseline -> flaky check -> analysis -> candidates
+-> validation -> ranking -> gates -> round -> result. Stages do not call each other; this module
+passes their values along.
+
+Trust, in order: failing tests that pass when run again are flaky and never targets; passing
+tests that fail in reverse order are left out of the regression check (``gates/flaky.py``).
+Candidates that delete behaviour or special-case the failing test's literals are refused before
+screening (``gates/overfit.py``). Screening gathers up to ``rank_pool`` plausible candidates,
+which are ranked by flags, behaviour on the passing tests' calls, size and prior
+(``gates/ranking.py``) and proven in that order: static tools, the whole suite, the import check,
+coverage of the changed lines, then the final runs (``gates/keeper.py``). Every gate's result is
+in the round's commit message, the trace and ``RunResult.extra["gates"]``."""
 
 from __future__ import annotations
 
 import difflib
+import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +29,14 @@ from bot.config import Settings
 from bot.edits import check_path
 from bot.engines.base import Engine, FeedbackLog, RepairContext
 from bot.errors import TestSetupError
+from bot.gates import flaky as flaky_gate
+from bot.gates import probe_plugin
+from bot.gates.base import GateResult, first_failure, passed, trailer
+from bot.gates.behaviour import PROBE_MODULE, Prober, Target, TargetResult, target_results
+from bot.gates.coverage import executed, measure
+from bot.gates.keeper import Keeper
+from bot.gates.overfit import Literal, failing_test_literals, inspect_candidate
+from bot.gates.ranking import Ranked, changed_targets, rank, tests_running
 from bot.models import (
     Analysis,
     Candidate,
@@ -37,6 +56,9 @@ from bot.validate import Validator, complete, per_test_timeout
 
 BATCH_SIZE = 48
 STUCK_REPEATS = 3
+# After the first complete candidate of a batch, screening goes on for this many more
+# candidates (or until ``rank_pool`` complete ones are found) so that ranking has a choice.
+RANK_SLICE = 16
 SKIP_DIRS = {
     ".git",
     ".venv",
@@ -119,6 +141,23 @@ class RunState:
     rounds: list[Round] = field(default_factory=list)
     fingerprints: dict[str, int] = field(default_factory=dict)
     rejected_texts: set[str] = field(default_factory=set)
+    flakiness: flaky_gate.Flakiness = field(default_factory=flaky_gate.Flakiness)
+    base_sources: dict[str, str] = field(default_factory=dict)  # code at the base commit
+    gates: list[dict[str, object]] = field(default_factory=list)  # gates of kept rounds
+    runners_up: list[dict[str, object]] = field(default_factory=list)
+    ranking: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def excluded(self) -> frozenset[str]:
+        return self.flakiness.excluded
+
+
+@dataclass
+class Trust:
+    """The gates and the behaviour probe of one run."""
+
+    keeper: Keeper
+    prober: Prober
 
 
 def repair(
@@ -144,8 +183,23 @@ def repair(
             settings.pytest_args,
             autoload=settings.plugin_autoload,
         )
+        # the screening worker compares complete candidates with the probe when it can
+        shutil.copy2(probe_plugin.__file__, runner.support_dir / f"{PROBE_MODULE}.py")
+        trust = Trust(
+            keeper=Keeper.create(runner),
+            prober=Prober(
+                ports.sandbox,
+                workspace.worktree,
+                workspace.project_dir,
+                runner.scratch / "probe",
+                pytest_options=flaky_gate.option_arguments(
+                    settings.pytest_args, workspace.project_dir
+                ),
+                autoload=settings.plugin_autoload,
+            ),
+        )
         try:
-            return _run(trigger, settings, ports, workspace, runner, state)
+            return _run(trigger, settings, ports, workspace, runner, state, trust)
         finally:
             runner.close()
 
@@ -157,6 +211,7 @@ def _run(
     workspace: Workspace,
     runner: TestRunner,
     state: RunState,
+    trust: Trust,
 ) -> RunResult:
     progress, trace = ports.progress, ports.trace
     warnings = list(ports.sandbox.warnings()) + list(ports.notes)
@@ -176,8 +231,23 @@ def _run(
             hint="mendbot repairs code against its pytest tests; add tests or pass pytest "
             "arguments after `--` to select them",
         )
+    if not baseline.green:
+        progress.stage("flaky", "running the tests again, in reverse order")
+        state.flakiness = flaky_gate.detect(
+            runner,
+            baseline,
+            reruns=settings.flaky_reruns,
+            per_test_timeout=per_test_timeout(baseline, settings.test_timeout),
+            deadline=state.deadline,
+        )
+        trust.keeper.excluded = state.excluded
+        trace.write("flaky", tests=state.flakiness.to_json(), reruns=state.flakiness.reruns)
+        for item in state.flakiness.to_json():
+            progress.note(f"{item['kind']} test left out: {item['test']} ({item['detail']})")
+        baseline = flaky_gate.mask(baseline, state.excluded)
     first_failures = set(baseline.failing) | {e.path for e in baseline.collection_errors}
     if baseline.green:
+        only_flaky = bool(state.flakiness.flaky)
         return _finish(
             settings,
             ports,
@@ -187,10 +257,14 @@ def _run(
             baseline,
             baseline,
             RunStatus.NOTHING_TO_FIX,
-            "all selected tests pass",
+            "the only failing tests are flaky (they passed when run again): "
+            + ", ".join(state.flakiness.flaky[:5])
+            if only_flaky
+            else "all selected tests pass",
             warnings,
             None,
         )
+    state.base_sources = read_sources(workspace.project_dir)[0]
     validator = Validator(
         runner, workspace, settings.validation, settings.workers, settings.test_timeout
     )
@@ -249,11 +323,12 @@ def _run(
             code,
             tests,
             trigger,
+            trust,
         )
         if outcome is None:
             reason = _give_up_reason(state, analysis, number)
             break
-        current = outcome
+        current = flaky_gate.mask(outcome, state.excluded)
         if current.green:
             break
     else:
@@ -262,7 +337,11 @@ def _run(
     status = RunStatus.FIXED if current.green else RunStatus.NOT_FIXED
     if status is RunStatus.FIXED:
         reason = "all selected tests pass"
-    result_extra = {"screening": validator.stats.__dict__, "first_failures": sorted(first_failures)}
+    result_extra = {
+        "screening": validator.stats.__dict__,
+        "first_failures": sorted(first_failures),
+        "overfitting_rejected": dict(trust.keeper.rejected_kinds),
+    }
     return _finish(
         settings,
         ports,
@@ -368,6 +447,24 @@ class Selection:
         return self._touching(candidate, self.passing_index)
 
 
+@dataclass(frozen=True)
+class RoundInputs:
+    """What every step of one round reads: the run so far and the round's sources."""
+
+    number: int
+    settings: Settings
+    ports: Ports
+    workspace: Workspace
+    runner: TestRunner
+    state: RunState
+    current: TestRun
+    analysis: Analysis
+    code: Mapping[str, str]
+    tests: Mapping[str, str]
+    trust: Trust
+    literals: frozenset[Literal]  # written in the failing tests (special-casing guard)
+
+
 def _round(
     number: int,
     settings: Settings,
@@ -381,11 +478,25 @@ def _round(
     code: dict[str, str],
     tests: dict[str, str],
     trigger: Trigger,
+    trust: Trust,
 ) -> TestRun | None:
     """Search for a candidate, prove it, commit it. Returns the new run or None."""
     targets = list(current.failing) + [e.path for e in current.collection_errors if e.path]
     selection = Selection.of(current, targets, code)
-
+    inputs = RoundInputs(
+        number=number,
+        settings=settings,
+        ports=ports,
+        workspace=workspace,
+        runner=runner,
+        state=state,
+        current=current,
+        analysis=analysis,
+        code=code,
+        tests=tests,
+        trust=trust,
+        literals=failing_test_literals(tests, targets),
+    )
     feedback = FeedbackLog()
     for engine in ports.engines:
         context = RepairContext(
@@ -402,20 +513,7 @@ def _round(
             protected=settings.protected,
         )
         ports.progress.stage(f"round {number}", f"{engine.name}: searching")
-        result = _search(
-            engine,
-            context,
-            number,
-            settings,
-            ports,
-            workspace,
-            runner,
-            validator,
-            state,
-            current,
-            selection,
-            feedback,
-        )
+        result = _search(engine, context, inputs, validator, selection, feedback)
         if result is not None:
             return result
     return None
@@ -432,21 +530,32 @@ def _batches(candidates: Iterator[Candidate], size: int) -> Iterator[list[Candid
         yield batch
 
 
+def _trace_candidate(trace: Trace, candidate: Candidate, verdict: Verdict) -> None:
+    trace.write(
+        "candidate",
+        id=candidate.id,
+        engine=candidate.engine,
+        template=candidate.template,
+        description=candidate.description,
+        accepted=verdict.accepted,
+        reason=verdict.reason,
+        stage=verdict.stage,
+        fixed=list(verdict.fixed),
+        size=candidate.size,
+        prior=candidate.prior,
+    )
+
+
 def _search(
     engine: Engine,
     context: RepairContext,
-    number: int,
-    settings: Settings,
-    ports: Ports,
-    workspace: Workspace,
-    runner: TestRunner,
+    inputs: RoundInputs,
     validator: Validator,
-    state: RunState,
-    current: TestRun,
     selection: Selection,
     feedback: FeedbackLog,
 ) -> TestRun | None:
-    trace = ports.trace
+    settings, state, trace = inputs.settings, inputs.state, inputs.ports.trace
+    number = inputs.number
     tried_this_round = 0
     size = 1 if engine.name == "llm" else BATCH_SIZE
     round_started = time.monotonic()
@@ -456,138 +565,260 @@ def _search(
     reserve_after = round_started + 0.6 * max(0.0, state.deadline - round_started)
     partial: list[tuple[int, int, Candidate, Verdict]] = []
     order = 0
+    pool = settings.rank_pool
     for batch in _batches(engine.propose(context), size):
         if time.monotonic() > reserve_after or tried_this_round >= settings.candidate_budget:
             break
         admissible: list[Candidate] = []
         for candidate in batch:
-            problem = _admissible(candidate, context, settings, workspace)
+            stage, problem = _admissible(candidate, inputs)
             if problem:
-                verdict = Verdict(candidate.id, False, problem, stage="guard")
+                verdict = Verdict(candidate.id, False, problem, stage=stage)
                 feedback.add(candidate, verdict)
-                trace.write(
-                    "candidate",
-                    id=candidate.id,
-                    engine=candidate.engine,
-                    template=candidate.template,
-                    description=candidate.description,
-                    accepted=False,
-                    reason=problem,
-                    stage="guard",
-                )
+                _trace_candidate(trace, candidate, verdict)
                 continue
             admissible.append(candidate)
         state.candidates_tried += len(batch)
         tried_this_round += len(batch)
         if not admissible:
             continue
-        verdicts = validator.screen(admissible, selection, current)
+        verdicts = validator.screen(
+            admissible,
+            selection,
+            inputs.current,
+            want=pool,
+            extra=RANK_SLICE if pool > 1 else 0,
+            probe=lambda candidate: _probe_plan(candidate, inputs),
+        )
         for candidate, maybe in zip(admissible, verdicts, strict=True):
             if maybe is None:
                 continue
             verdict = maybe
             feedback.add(candidate, verdict)
-            trace.write(
-                "candidate",
-                id=candidate.id,
-                engine=candidate.engine,
-                template=candidate.template,
-                description=candidate.description,
-                accepted=verdict.accepted,
-                reason=verdict.reason,
-                stage=verdict.stage,
-                fixed=list(verdict.fixed),
-                size=candidate.size,
-                prior=candidate.prior,
-            )
+            _trace_candidate(trace, candidate, verdict)
             order += 1
             if verdict.accepted and verdict.still_failing:
                 partial.append((-len(verdict.fixed), order, candidate, verdict))
-        for candidate, maybe in zip(admissible, verdicts, strict=True):
-            if not complete(maybe):
-                continue
-            assert maybe is not None
-            proven = _prove(
-                candidate,
-                maybe,
-                number,
-                settings,
-                ports,
-                workspace,
-                runner,
-                state,
-                current,
-                context.analysis,
-            )
+        plausible = [
+            (candidate, verdict)
+            for candidate, verdict in zip(admissible, verdicts, strict=True)
+            if verdict is not None and complete(verdict)
+        ][:pool]
+        if plausible:
+            proven = _prove_ranked(plausible, inputs, validator.last_probe)
             if proven is not None:
                 return proven
-        ports.progress.stage(
+        inputs.ports.progress.stage(
             f"round {number}", f"{engine.name}: {tried_this_round} candidates tried"
         )
     for _, _, candidate, verdict in sorted(partial, key=lambda item: item[:2])[:3]:
         if time.monotonic() > state.deadline:
             break
-        proven = _prove(
-            candidate,
-            verdict,
-            number,
-            settings,
-            ports,
-            workspace,
-            runner,
-            state,
-            current,
-            context.analysis,
-        )
+        proven = _prove(candidate, verdict, inputs)
         if proven is not None:
             return proven
     return None
 
 
-def _admissible(
-    candidate: Candidate, context: RepairContext, settings: Settings, workspace: Workspace
-) -> str:
+def _probe_plan(candidate: Candidate, inputs: RoundInputs) -> dict[str, object] | None:
+    """What the screening worker's probe needs for a candidate: the functions it changes and
+    the passing tests that call them."""
+    found = changed_targets(candidate, inputs.code)
+    tests = tests_running(found, inputs.code, inputs.current)
+    if not found or not tests:
+        return None
+    project = inputs.workspace.project_dir
+    return {
+        "targets": [
+            {"key": f"{path}::{name}", "file": str((project / path).resolve()), "qualname": name}
+            for path, name in found
+        ],
+        "tests": tests,
+    }
+
+
+def _prove_ranked(
+    plausible: list[tuple[Candidate, Verdict]],
+    inputs: RoundInputs,
+    screened: Mapping[str, Mapping[str, object]] | None = None,
+) -> TestRun | None:
+    """Rank the plausible candidates and prove them in that order; record the runners-up.
+
+    Behaviour comes from the screening worker's probe when it compared these candidates
+    (``screened``), else from a probe run of its own."""
+    trust, state = inputs.trust, inputs.state
+
+    def probe(targets: Sequence[Target], tests: Sequence[str]) -> dict[str, TargetResult] | str:
+        if screened is not None:
+            found = target_results(screened)
+            if all(
+                t.key in found and set(t.variants) <= set(found[t.key].differences) for t in targets
+            ):
+                return found
+        inputs.ports.progress.stage(
+            f"round {inputs.number}", f"comparing {len(plausible)} plausible candidates"
+        )
+        return trust.prober.probe(
+            targets,
+            tests,
+            same_path=True,
+            test_timeout=per_test_timeout(inputs.current, inputs.settings.test_timeout),
+        )
+
+    ranked, note = rank(
+        plausible, inputs.code, inputs.current, literals=inputs.literals, probe=probe
+    )
+    inputs.ports.trace.write(
+        "ranking",
+        round=inputs.number,
+        note=note,
+        order=[
+            {
+                "id": r.candidate.id,
+                "flags": list(r.flags),
+                "recorded": r.recorded_distance,
+                "variations": r.variation_distance,
+                "size": r.candidate.size,
+                "prior": r.candidate.prior,
+            }
+            for r in ranked
+        ],
+    )
+    for position, item in enumerate(ranked):
+        if position and time.monotonic() > state.deadline:
+            break
+        proven = _prove(item.candidate, item.verdict, inputs, ranked=item)
+        if proven is not None:
+            state.ranking.append(
+                {
+                    "round": inputs.number,
+                    "plausible": len(ranked),
+                    "chosen": item.candidate.id,
+                    "position": position + 1,
+                    "note": note,
+                }
+            )
+            for other in ranked[position + 1 :]:
+                state.runners_up.append({"round": inputs.number, **other.to_json(inputs.code)})
+            return proven
+    return None
+
+
+def _admissible(candidate: Candidate, inputs: RoundInputs) -> tuple[str, str]:
+    """(stage, reason) when the candidate may not even be screened, else ("", "")."""
+    settings, workspace = inputs.settings, inputs.workspace
     for edit in candidate.edits:
         relative = (workspace.project_subdir + "/" if workspace.project_subdir else "") + edit.path
         problem = check_path(
             relative, workspace.worktree, settings.protected, settings.allow_test_edits
         )
         if problem:
-            return problem
+            return "guard", problem
         try:
             compile(edit.new_text, edit.path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as error:
-            return f"does not compile: {error}"
-    return ""
+            return "guard", f"does not compile: {error}"
+    return inputs.trust.keeper.refusal(candidate, inputs.code, inputs.tests, inputs.literals)
+
+
+def _reject(
+    inputs: RoundInputs,
+    candidate: Candidate,
+    previous: str,
+    why: str,
+    started: float,
+    gates: Sequence[GateResult],
+) -> None:
+    """Roll the round back, keeping the attempt under a ref, and record why."""
+    number = inputs.number
+    ref = ws.rollback(inputs.workspace, previous, number)
+    rejected = ws.run_git(["rev-parse", ref], inputs.workspace.worktree).strip()
+    inputs.state.rounds.append(
+        Round(
+            number=number,
+            engine=candidate.engine,
+            commit=None,
+            files=candidate.files,
+            fixed_tests=(),
+            reason=f"rolled back: {why}",
+            template=candidate.template,
+            description=candidate.description,
+            rejected_ref=ref,
+            duration_s=round(time.monotonic() - started, 3),
+        )
+    )
+    inputs.ports.trace.write(
+        "round",
+        number=number,
+        accepted=False,
+        reason=why,
+        rejected_ref=ref,
+        rejected_commit=rejected,
+        template=candidate.template,
+        description=candidate.description,
+        gates=[g.to_json() for g in gates],
+    )
 
 
 def _prove(
     candidate: Candidate,
     verdict: Verdict,
-    number: int,
-    settings: Settings,
-    ports: Ports,
-    workspace: Workspace,
-    runner: TestRunner,
-    state: RunState,
-    current: TestRun,
-    analysis: Analysis,
+    inputs: RoundInputs,
+    *,
+    ranked: Ranked | None = None,
 ) -> TestRun | None:
-    """Commit the candidate, run the whole suite from the committed tree, keep or roll back."""
+    """Commit the candidate, run the gates and the whole suite from the committed tree, keep
+    it or roll it back. Cheap gates run first: static tools, then tests, then coverage."""
+    settings, workspace, runner = inputs.settings, inputs.workspace, inputs.runner
+    state, current, keeper, number = (
+        inputs.state,
+        inputs.current,
+        inputs.trust.keeper,
+        inputs.number,
+    )
     started = time.monotonic()
     previous = ws.current_commit(workspace)
+    timeout_per_test = per_test_timeout(current, settings.test_timeout)
+    gates: list[GateResult] = [
+        passed("syntax", f"{len(candidate.edits)} changed file(s) compile"),
+    ]
+    written = keeper.written_tests(candidate, inputs.tests)
+    if written:
+        # a written test must fail on the code before the fix: write only the test files
+        ws.write_files(
+            workspace, {e.path: e.new_text for e in candidate.edits if is_test_path(e.path)}
+        )
+        options = flaky_gate.option_arguments(settings.pytest_args, workspace.project_dir)
+        before_run = runner.run(
+            [*options, *written],
+            timeout=60.0,
+            per_test_timeout=timeout_per_test,
+            selection=False,
+        )
+        ws.restore_clean(workspace)
+        gates.append(keeper.written_tests_before(before_run, written))
+    static_before = keeper.static_before(candidate)
+    old_texts = {
+        e.path: inputs.code.get(e.path, inputs.tests.get(e.path, "")) for e in candidate.edits
+    }
     ws.write_files(workspace, {e.path: e.new_text for e in candidate.edits})
     passed_before = set(current.passing)
-    note = root_cause_note(analysis, candidate, verdict.fixed, len(passed_before))
+    note = root_cause_note(inputs.analysis, candidate, verdict.fixed, len(passed_before))
     message = _commit_message(number, candidate, verdict, note, workspace)
     commit = ws.commit_round(workspace, candidate.files, message)
-    ports.progress.stage(f"round {number}", f"verifying {candidate.description[:60]}")
-    run = runner.run(
+    gates += keeper.static_after(candidate, static_before)
+    problem = first_failure(gates)
+    if problem is not None:
+        _reject(inputs, candidate, previous, f"{problem.name}: {problem.detail}", started, gates)
+        return None
+    inputs.ports.progress.stage(f"round {number}", f"verifying {candidate.description[:60]}")
+    raw = runner.run(
         timeout=max(30.0, state.deadline - time.monotonic() + 30.0),
-        per_test_timeout=per_test_timeout(current, settings.test_timeout),
+        per_test_timeout=timeout_per_test,
         coverage=True,
     )
     ws.restore_clean(workspace)
+    run = flaky_gate.mask(raw, state.excluded)
     by_id = run.by_id()
     broken = sorted(n for n in passed_before if n not in by_id or by_id[n].outcome.is_bad)
     fixed = sorted(n for n in current.failing if n in by_id and by_id[n].outcome is Outcome.PASSED)
@@ -601,7 +832,7 @@ def _prove(
         for e in run.collection_errors
         if not any(c.path == e.path for c in current.collection_errors)
     ]
-    ports.trace.write(
+    inputs.ports.trace.write(
         "verify",
         candidate=candidate.id,
         commit=commit,
@@ -609,7 +840,6 @@ def _prove(
         broken=broken,
         **_run_summary(run),
     )
-    duration = time.monotonic() - started
     if broken or new_errors or not fixed or (run.timed_out and not run.results):
         why = (
             f"breaks {', '.join(broken[:3])}"
@@ -618,31 +848,44 @@ def _prove(
             if new_errors
             else "the full run did not confirm the fix"
         )
-        ref = ws.rollback(workspace, previous, number)
-        state.rounds.append(
-            Round(
-                number=number,
-                engine=candidate.engine,
-                commit=None,
-                files=candidate.files,
-                fixed_tests=(),
-                reason=f"rolled back: {why}",
-                template=candidate.template,
-                description=candidate.description,
-                rejected_ref=ref,
-                duration_s=round(duration, 3),
+        _reject(inputs, candidate, previous, why, started, gates)
+        return None
+    gates.append(passed("tests", f"fixes {len(fixed)}, no test that passed before fails"))
+    if written:
+        gates.append(keeper.written_tests_after(run, written))
+    gates.append(keeper.imports(candidate, old_texts, run))
+    new_code = dict(inputs.code)
+    new_code.update({e.path: e.new_text for e in candidate.edits if e.path not in inputs.tests})
+    gates += keeper.coverage(inputs.code, new_code, current, run)[0]
+    problem = first_failure(gates)
+    if problem is None and run.green:
+        inputs.ports.progress.stage(f"round {number}", "final runs of the whole suite")
+        gates.append(
+            keeper.final(
+                settings.final_runs, per_test_timeout=timeout_per_test, deadline=state.deadline
             )
         )
-        ports.trace.write(
-            "round",
-            number=number,
-            accepted=False,
-            reason=why,
-            rejected_ref=ref,
-            template=candidate.template,
-            description=candidate.description,
-        )
+        ws.restore_clean(workspace)
+        problem = first_failure(gates)
+    if problem is not None:
+        _reject(inputs, candidate, previous, f"{problem.name}: {problem.detail}", started, gates)
         return None
+    flags = (
+        ranked.flags
+        if ranked is not None
+        else tuple(
+            f.describe()
+            for f in inspect_candidate(
+                [(e.path, old_texts[e.path], e.new_text) for e in candidate.edits], inputs.literals
+            ).flags
+        )
+    )
+    gates.append(
+        passed("overfitting guards", "flagged: " + "; ".join(flags) if flags else "nothing found")
+    )
+    commit = _amend(workspace, message, gates)
+    state.gates.extend(g.to_json(number) for g in gates)
+    duration = time.monotonic() - started
     state.rounds.append(
         Round(
             number=number,
@@ -658,7 +901,7 @@ def _prove(
             duration_s=round(duration, 3),
         )
     )
-    ports.trace.write(
+    inputs.ports.trace.write(
         "round",
         number=number,
         accepted=True,
@@ -668,9 +911,28 @@ def _prove(
         description=candidate.description,
         root_cause=note,
         engine=candidate.engine,
+        gates=[g.to_json() for g in gates],
     )
-    ports.progress.note(f"round {number}: {candidate.description} fixes {len(fixed)} test(s)")
-    return run
+    inputs.ports.progress.note(
+        f"round {number}: {candidate.description} fixes {len(fixed)} test(s)"
+    )
+    return raw
+
+
+def _amend(workspace: Workspace, message: str, gates: Sequence[GateResult]) -> str:
+    """Add the gates the round passed to its commit message, as trailers."""
+    ws.run_git(
+        [
+            "commit",
+            "--amend",
+            "--no-verify",
+            "-q",
+            "-m",
+            message + "\n".join(trailer(gates)) + "\n",
+        ],
+        workspace.worktree,
+    )
+    return ws.current_commit(workspace)
 
 
 def _commit_message(
@@ -728,6 +990,12 @@ def _finish(
     )
     remaining = tuple(final.failing) + tuple(e.path for e in final.collection_errors if e.path)
     fixed_tests = tuple(t for r in accepted for t in r.fixed_tests)
+    trust_extra = _trust_summary(state, runner, workspace, baseline, final, bool(accepted))
+    flagged = [
+        f"round {g['round']}: the overfitting guards flagged the patch ({g['detail']}); review it"
+        for g in state.gates
+        if g["name"] == "overfitting guards" and str(g["detail"]).startswith("flagged")
+    ]
     result = RunResult(
         status=status,
         base=workspace.base_commit,
@@ -741,13 +1009,14 @@ def _finish(
         duration_s=round(time.monotonic() - state.started, 3),
         reason=reason,
         run_id=workspace.run_id,
-        warnings=tuple(dict.fromkeys([*warnings, *runner.warnings])),
+        warnings=tuple(dict.fromkeys([*warnings, *runner.warnings, *flagged])),
         engines=tuple(e.name for e in ports.engines),
         analysis=analysis,
         project_subdir=workspace.project_subdir,
         worktree=str(workspace.worktree),
         extra={
             **(extra or {}),
+            **trust_extra,
             "baseline": _run_summary(baseline),
             "final": _run_summary(final),
             "usage": {e.name: dict(e.usage()) for e in ports.engines},
@@ -764,3 +1033,27 @@ def _finish(
         duration_s=result.duration_s,
     )
     return result
+
+
+def _trust_summary(
+    state: RunState,
+    runner: TestRunner,
+    workspace: Workspace,
+    baseline: TestRun,
+    final: TestRun,
+    changed: bool,
+) -> dict[str, object]:
+    """What the result says about trust: flaky tests, every gate, coverage, the runners-up."""
+    gates: list[dict[str, object]] = [state.flakiness.gate().to_json()]
+    gates += state.gates
+    found: dict[str, object] = {
+        "flaky": state.flakiness.to_json(),
+        "gates": gates,
+        "runners_up": list(state.runners_up),
+        "ranking": list(state.ranking),
+    }
+    if changed and state.base_sources and runner.coverage_available:
+        now = read_sources(workspace.project_dir)[0]
+        measured = measure(state.base_sources, now, executed(baseline), executed(final))
+        found["coverage"] = measured.to_json()
+    return found

@@ -18,15 +18,26 @@ the configured sandbox, from the committed tree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.models import Candidate, Outcome, TestRun, Verdict, Workspace
 from bot.testing.runner import TestRunner
 from bot.workspace import restore_clean, write_files
 
 TIMEOUT_FLOOR = 0.5
+# Gathering more than one complete candidate goes on at most this long after the first one.
+EXTRA_SECONDS = 1.0
+# How the worker compares the behaviour of the complete candidates (see mendbot_probe).
+PROBE_SETTINGS = {
+    "same_path": True,
+    "budget": 1.5,
+    "max_calls": 12,
+    "variations": 10,
+    "call_timeout": 0.25,
+}
+ProbePlan = Callable[[Candidate], Mapping[str, Any] | None]
 
 
 class TestSelection(Protocol):
@@ -68,6 +79,21 @@ def complete(verdict: Verdict | None) -> bool:
     return verdict is not None and verdict.accepted and not verdict.still_failing
 
 
+def cutoff(verdicts: Sequence[Verdict | None], want: int, extra: int) -> int | None:
+    """The last candidate index screening still needs, once it is known; else None.
+
+    Screening stops, in candidate order, at the ``want``-th complete candidate, or ``extra``
+    candidates after the first one, whichever comes first. ``want=1`` stops at the first.
+    """
+    completes = [i for i, v in enumerate(verdicts) if complete(v)]
+    if not completes:
+        return None
+    limit = completes[0] + extra
+    if len(completes) >= want:
+        limit = min(limit, completes[want - 1])
+    return min(limit, len(verdicts) - 1)
+
+
 @dataclass
 class ScreenStats:
     screened: int = 0
@@ -86,6 +112,7 @@ class Validator:
     workers: int
     test_timeout: float  # cap for any per-test limit
     stats: ScreenStats = field(default_factory=ScreenStats)
+    last_probe: dict[str, dict[str, Any]] | None = None
 
     def screen(
         self,
@@ -94,20 +121,41 @@ class Validator:
         baseline: TestRun,
         *,
         stop_at_first: bool = True,
+        want: int = 1,
+        extra: int = 0,
+        probe: ProbePlan | None = None,
     ) -> list[Verdict | None]:
-        """One verdict per candidate, in order; ``None`` where screening stopped early."""
+        """One verdict per candidate, in order; ``None`` where screening stopped early.
+
+        With ``stop_at_first``, screening stops at the ``want``-th complete candidate,
+        ``extra`` candidates after the first complete one (see ``cutoff``), or about
+        ``EXTRA_SECONDS`` after the first complete one turned up, whichever comes first.
+
+        With ``probe`` (candidate -> its probe plan), the fast path also compares the
+        behaviour of the complete candidates it found; the report is left in ``last_probe``
+        (target key -> result, variants keyed by candidate id).
+        """
         import time
 
         started = time.monotonic()
+        self.last_probe = None
         verdicts: list[Verdict | None] = [None] * len(candidates)
         pending = list(range(len(candidates)))
         targets = selection.targets
+        stop = (max(1, want), max(0, extra)) if stop_at_first else None
         if self.mode == "fast" and targets and all("::" in t for t in targets):
-            pending = self._fast(candidates, selection, baseline, verdicts, stop_at_first)
+            pending = self._fast(candidates, selection, baseline, verdicts, stop, probe)
+        first_complete_at: float | None = None
         for index in pending:
-            if stop_at_first and any(complete(v) for v in verdicts[:index]):
-                break
+            if stop is not None:
+                limit = cutoff(verdicts[:index], *stop)
+                if limit is not None and index > limit:
+                    break
+                if first_complete_at and time.monotonic() - first_complete_at > EXTRA_SECONDS:
+                    break
             verdicts[index] = self._naive(candidates[index], selection, baseline)
+            if first_complete_at is None and complete(verdicts[index]):
+                first_complete_at = time.monotonic()
             self.stats.naive += 1
         self.stats.screened += sum(1 for v in verdicts if v is not None)
         self.stats.seconds += time.monotonic() - started
@@ -121,7 +169,8 @@ class Validator:
         selection: TestSelection,
         baseline: TestRun,
         verdicts: list[Verdict | None],
-        stop_at_first: bool,
+        stop: tuple[int, int] | None,
+        probe: ProbePlan | None = None,
     ) -> list[int]:
         """Screen through the fork worker; returns the indices it could not judge."""
         entries = []
@@ -140,8 +189,20 @@ class Validator:
                     "guards": guards,
                     "timeout": calibrated_timeout(baseline, [*targets, *guards], self.test_timeout)
                     + 0.5,
+                    "limits": {
+                        nodeid: calibrated_timeout(baseline, [nodeid], self.test_timeout)
+                        for nodeid in [*targets, *guards]
+                    },
                 }
             )
+            if stop is not None and stop != (1, 0):
+                # the worker reads the batch's stopping rule from its candidates' entries
+                entries[-1].update(
+                    {"want": stop[0], "extra": stop[1], "extra_seconds": EXTRA_SECONDS}
+                )
+                plan = probe(candidate) if probe is not None else None
+                if plan is not None:
+                    entries[-1].update({"probe": dict(plan), "probe_settings": PROBE_SETTINGS})
         remaining = list(range(len(candidates)))
         unjudged: list[int] = []
         attempts = 0
@@ -150,7 +211,10 @@ class Validator:
             batch = [entries[i] for i in remaining]
             budget = sum(e["timeout"] for e in batch) / max(1, self.workers) + 60.0  # type: ignore[misc]
             results, error = self.runner.screen(
-                batch, workers=self.workers, timeout=budget, stop_at_first=stop_at_first
+                batch,
+                workers=self.workers,
+                timeout=budget,
+                stop_at_first=stop is not None,
             )
             self.stats.worker_runs += 1
             restore_clean(self.workspace)
@@ -159,29 +223,47 @@ class Validator:
                     error.strip().splitlines()[-1][:200] if error.strip() else "worker failed"
                 )
                 return unjudged + remaining
-            next_round: list[int] = []
+            decided = results.pop(-1, None) is not None
+            report = results.pop(-2, None)
+            if report is not None and isinstance(report.get("probe"), dict):
+                self.last_probe = _by_candidate_id(report["probe"], remaining, candidates)
+            missing: list[int] = []
             for position, index in enumerate(remaining):
                 result = results.get(position)
-                if result is None:
-                    # not started (an earlier one won) or the worker died before reaching it
-                    if not (stop_at_first and self._won_before(verdicts, index)):
-                        next_round.append(index)
-                    continue
-                verdict = self._verdict(candidates[index], per_candidate_targets[index], result)
-                if verdict is None:
-                    unjudged.append(index)
-                else:
+                verdict = (
+                    None
+                    if result is None
+                    else self._verdict(candidates[index], per_candidate_targets[index], result)
+                )
+                if verdict is not None:
                     verdicts[index] = verdict
                     self.stats.fast += 1
-            if stop_at_first and any(complete(v) for v in verdicts):
-                winner = min(i for i, v in enumerate(verdicts) if complete(v))
-                return [i for i in unjudged if i < winner]
+                elif result is not None and "cancelled" not in result:
+                    unjudged.append(index)  # unscreenable here: the naive path judges it
+                else:
+                    missing.append(index)  # not started, cancelled, or the worker died
+            next_round = [
+                index
+                for index in missing
+                if not (stop is not None and self._decided_before(verdicts, index, stop, decided))
+            ]
+            if stop is not None and not next_round:
+                completes = [i for i, v in enumerate(verdicts) if complete(v)]
+                if completes:  # later unscreenable ones would only widen the choice
+                    return [i for i in unjudged if i < completes[0]]
             remaining = next_round
         return unjudged + remaining
 
     @staticmethod
-    def _won_before(verdicts: list[Verdict | None], index: int) -> bool:
-        return any(complete(v) for v in verdicts[:index])
+    def _decided_before(
+        verdicts: list[Verdict | None], index: int, stop: tuple[int, int], decided: bool
+    ) -> bool:
+        """Whether screening was decided without the candidate at ``index``: it lies past the
+        stopping point, or the worker said so and a complete candidate comes before it."""
+        limit = cutoff(verdicts[:index], *stop)
+        if limit is not None and index > limit:
+            return True
+        return decided and any(complete(v) for v in verdicts[:index])
 
     @staticmethod
     def _verdict(
@@ -196,6 +278,16 @@ class Validator:
         fixed = tuple(str(x) for x in result.get("fixed", []))  # type: ignore[attr-defined]
         broken = tuple(str(x) for x in result.get("broken", []))  # type: ignore[attr-defined]
         still = tuple(t for t in targets if t not in fixed)
+        outcomes = result.get("outcomes", {})
+        hung = [
+            t
+            for t in targets
+            if isinstance(outcomes, dict) and outcomes.get(t, [""])[0] == "timeout"
+        ]
+        if not fixed and hung:
+            return Verdict(
+                candidate.id, False, f"timed out: {hung[0]} ran past its limit", still_failing=still
+            )
         if not fixed:
             return Verdict(candidate.id, False, "the failing tests still fail", still_failing=still)
         if broken:
@@ -261,3 +353,35 @@ def judge(
     if broken:
         return Verdict(candidate_id, False, f"breaks {broken[0]}", fixed, broken, still)
     return Verdict(candidate_id, True, "fixes " + ", ".join(fixed), fixed, (), still)
+
+
+def _by_candidate_id(
+    report: Mapping[str, Any], positions: Sequence[int], candidates: Sequence[Candidate]
+) -> dict[str, dict[str, Any]]:
+    """The worker's probe report with batch positions turned back into candidate ids."""
+
+    def renamed(values: object) -> dict[str, Any]:
+        if not isinstance(values, Mapping):
+            return {}
+        found = {}
+        for key, value in values.items():
+            position = int(key) if str(key).isdigit() else -1
+            if 0 <= position < len(positions):
+                found[candidates[positions[position]].id] = value
+        return found
+
+    translated: dict[str, dict[str, Any]] = {}
+    for key, result in report.items():
+        if not isinstance(result, Mapping):
+            continue
+        translated[str(key)] = {
+            **result,
+            "differences": renamed(result.get("differences")),
+            "examples": renamed(result.get("examples")),
+            "unloadable": [
+                candidates[positions[int(k)]].id
+                for k in result.get("unloadable", [])
+                if str(k).isdigit() and int(k) < len(positions)
+            ],
+        }
+    return translated

@@ -141,6 +141,14 @@ def print_report(outcomes: list[BugOutcome], summary: dict[str, object]) -> None
         f"{summary['identical_to_reference']}/{summary['fixed']}"
     )
     out.print(
+        "no difference from the reference on generated inputs: "
+        f"{summary['equivalent_to_reference']}/{summary['fixed']}"
+    )
+    out.print(
+        f"correct (identical or equivalent): {summary['correct']}/{summary['fixed']}"
+        + (f" ({summary['correct_rate']:.0%})" if summary.get("correct_rate") is not None else "")
+    )
+    out.print(
         f"unfixable bugs that stopped cleanly with a reason: "
         f"{summary['unfixable_stopped_cleanly']}/{summary['unfixable_total']}"
     )

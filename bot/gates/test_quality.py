@@ -237,3 +237,25 @@ def _trivial(node: ast.stmt) -> bool:
     if isinstance(node, ast.Pass):
         return True
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def written_test_ids(path: str, source: str) -> tuple[str, ...]:
+    """pytest node ids of the test functions in ``source`` (``path::name`` or with a class)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ()
+    found: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
+        ):
+            found.append(f"{path}::{node.name}")
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            found.extend(
+                f"{path}::{node.name}::{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                and item.name.startswith("test")
+            )
+    return tuple(found)

@@ -1,0 +1,192 @@
+"""Flaky tests: told apart from real failures before repairing, and final runs after it.
+
+Before any repair, the whole suite runs once more with the test order reversed (explicit node
+ids, which pytest runs in the order given). That run is also the first re-run of every failing
+test: a failing test that passes in it is flaky (or depends on the order), so it is not a
+target, and no patch is credited with "fixing" it. A test that passed at base and fails in the
+reversed run depends on the order of tests, so the regression check leaves it out. With
+``flaky_reruns`` above 1 the failing tests run again on their own as many more times.
+
+A test that hit the per-test time limit at base is not re-run: a hang is seldom flaky, and
+waiting the limit out again would double what a hang costs.
+
+After repair, the final patch must pass the full suite ``final_runs`` more times.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.gates.base import GateResult, failed, not_run, passed
+from bot.models import Outcome, TestRun
+from bot.testing.runner import TestRunner
+
+
+@dataclass(frozen=True)
+class Flakiness:
+    flaky: tuple[str, ...] = ()  # failed at base, passed when run again
+    order_dependent: tuple[str, ...] = ()  # passed at base, failed in the reversed order
+    not_rerun: tuple[str, ...] = ()  # timed out at base
+    reruns: int = 0  # how many times the failing tests ran again
+    reordered: bool = False
+    detail: dict[str, str] = field(default_factory=dict)
+    skipped_because: str = ""  # why no detection ran
+
+    @property
+    def excluded(self) -> frozenset[str]:
+        return frozenset(self.flaky) | frozenset(self.order_dependent)
+
+    def to_json(self) -> list[dict[str, str]]:
+        return [
+            {"test": test, "kind": "flaky", "detail": self.detail.get(test, "")}
+            for test in self.flaky
+        ] + [
+            {"test": test, "kind": "order-dependent", "detail": self.detail.get(test, "")}
+            for test in self.order_dependent
+        ]
+
+    def gate(self) -> GateResult:
+        name = "flaky tests"
+        if self.skipped_because:
+            return not_run(name, self.skipped_because)
+        ran = f"failing tests re-run {self.reruns}x" + (
+            ", whole suite re-run in reverse order" if self.reordered else ""
+        )
+        found = []
+        if self.flaky:
+            found.append(f"{len(self.flaky)} flaky (not repaired): {', '.join(self.flaky[:5])}")
+        if self.order_dependent:
+            found.append(
+                f"{len(self.order_dependent)} order-dependent (left out of the regression "
+                f"check): {', '.join(self.order_dependent[:5])}"
+            )
+        if self.not_rerun:
+            found.append(f"{len(self.not_rerun)} timed out at base, not re-run")
+        return passed(name, f"{ran}; " + ("; ".join(found) if found else "none found"))
+
+
+def mask(run: TestRun, excluded: Collection[str]) -> TestRun:
+    """The run without the excluded tests' results and coverage."""
+    if not excluded:
+        return run
+    return dataclasses.replace(
+        run,
+        results=tuple(r for r in run.results if r.nodeid not in excluded),
+        coverage={k: v for k, v in run.coverage.items() if k not in excluded},
+    )
+
+
+def option_arguments(pytest_args: Sequence[str], project_dir: Path) -> list[str]:
+    """The pytest arguments that are options, not test selections.
+
+    With explicit node ids on the command line, a selected file or folder would make pytest
+    run in file order again, so selections are left out and options are kept.
+    """
+    kept: list[str] = []
+    for argument in pytest_args:
+        target = argument.split("::", 1)[0]
+        if not argument.startswith("-") and ("::" in argument or (project_dir / target).exists()):
+            continue
+        kept.append(argument)
+    return kept
+
+
+def detect(
+    runner: TestRunner,
+    baseline: TestRun,
+    *,
+    reruns: int,
+    per_test_timeout: float,
+    deadline: float,
+) -> Flakiness:
+    """Re-run the failing tests and the suite in reverse order; classify what changed."""
+    if reruns < 1:
+        return Flakiness(skipped_because="turned off (flaky-reruns = 0)")
+    by_id = baseline.by_id()
+    timed_out = tuple(r.nodeid for r in baseline.results if r.outcome is Outcome.TIMEOUT)
+    failing = [n for n in baseline.failing if n not in timed_out]
+    if not failing and not baseline.passing:
+        return Flakiness(not_rerun=timed_out, skipped_because="no test to re-run")
+    order = [r.nodeid for r in reversed(baseline.results) if r.nodeid not in timed_out]
+    options = option_arguments(runner.pytest_args, runner.project_dir)
+    remaining = max(10.0, deadline - time.monotonic())
+    reversed_run = runner.run(
+        [*options, *order],
+        timeout=remaining,
+        per_test_timeout=per_test_timeout,
+        selection=False,
+    )
+    flaky: list[str] = []
+    dependent: list[str] = []
+    detail: dict[str, str] = {}
+    again = reversed_run.by_id()
+    for nodeid in failing:
+        if nodeid in again and again[nodeid].outcome is Outcome.PASSED:
+            flaky.append(nodeid)
+            detail[nodeid] = (
+                f"{by_id[nodeid].outcome.value} at base, passed when the suite ran again "
+                "in reverse order"
+            )
+    for nodeid in baseline.passing:
+        if nodeid in again and again[nodeid].outcome.is_bad:
+            dependent.append(nodeid)
+            detail[nodeid] = (
+                f"passed at base, {again[nodeid].outcome.value} when the suite ran in reverse "
+                f"order: {again[nodeid].message[:150]}"
+            )
+    still = [n for n in failing if n not in flaky]
+    done = 1
+    for attempt in range(2, reruns + 1):
+        if not still or time.monotonic() > deadline:
+            break
+        run = runner.run(
+            [*options, *still],
+            timeout=max(10.0, deadline - time.monotonic()),
+            per_test_timeout=per_test_timeout,
+            selection=False,
+        )
+        done += 1
+        results = run.by_id()
+        for nodeid in list(still):
+            if nodeid in results and results[nodeid].outcome is Outcome.PASSED:
+                flaky.append(nodeid)
+                still.remove(nodeid)
+                outcome = by_id[nodeid].outcome.value
+                detail[nodeid] = f"{outcome} at base, passed on re-run {attempt}"
+    return Flakiness(
+        flaky=tuple(flaky),
+        order_dependent=tuple(dependent),
+        not_rerun=timed_out,
+        reruns=done,
+        reordered=True,
+        detail=detail,
+    )
+
+
+def final_runs(
+    runner: TestRunner,
+    count: int,
+    excluded: Collection[str],
+    *,
+    per_test_timeout: float,
+    deadline: float,
+) -> GateResult:
+    """Run the whole suite ``count`` more times; every run must pass (flaky tests aside)."""
+    name = f"final runs ({count}x)"
+    for attempt in range(1, count + 1):
+        run = mask(
+            runner.run(
+                timeout=max(30.0, deadline - time.monotonic() + 30.0),
+                per_test_timeout=per_test_timeout,
+            ),
+            excluded,
+        )
+        if not run.green:
+            bad = list(run.failing) + [e.path or "collection" for e in run.collection_errors]
+            why = ", ".join(bad[:3]) if bad else "the run timed out"
+            return failed(name, f"run {attempt} of {count} failed: {why}")
+    return passed(name, f"the whole suite passed {count} more time{'s' if count != 1 else ''}")

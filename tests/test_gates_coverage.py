@@ -1,0 +1,105 @@
+"""Coverage of changed lines and total coverage, computed from per-test line data."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.gates.coverage import executed, gate, kept_lines, measure, new_lines, shape
+from bot.models import Outcome, TestResult, TestRun
+
+OLD = textwrap.dedent(
+    '''
+    """Shipping costs."""
+    RATE = 2
+
+
+    def cost(weight, express=False):
+        if weight <= 0:
+            raise ValueError("weight must be positive")
+        total = (weight *
+                 RATE)
+        if express:
+            total += 5
+        return total
+
+
+    if __name__ == "__main__":
+        print(cost(1))
+    '''
+).lstrip()
+
+
+def test_shape_follows_coverage_py() -> None:
+    found = shape(OLD)
+    # the docstring is not a statement; the two-line assignment is one statement on line 8
+    assert sorted(found.statements) == [2, 5, 6, 7, 8, 10, 11, 12, 15, 16]
+    assert found.first_line[9] == 8
+    # imports, constants and def lines run at import; function bodies and __main__ do not
+    assert sorted(found.import_time) == [2, 5, 15]
+
+
+def test_changed_and_kept_lines() -> None:
+    new = OLD.replace("total += 5", "total += 7").replace("RATE = 2\n", "RATE = 2\nFEE = 1\n")
+    assert new_lines(OLD, new) == {3, 12}
+    mapping = kept_lines(OLD, new)
+    assert mapping[2] == 2 and mapping[10] == 11 and mapping[12] == 13
+    assert 11 not in mapping  # line 11 of OLD was rewritten
+
+
+def test_a_covered_change() -> None:
+    new = OLD.replace("total += 5", "total += 7")
+    before = {"ship.py": {6, 8, 10, 12}}  # a passing test ran cost(1) before the change
+    after = {"ship.py": {6, 8, 10, 11, 12}}  # and a test with express=True after
+    result = measure({"ship.py": OLD}, {"ship.py": new}, before, after)
+    assert (result.covered, result.changed, dict(result.missing), dict(result.lost)) == (
+        1,
+        1,
+        {},
+        {},
+    )
+    # 10 statements; before: 3 import-time + 4 run = 7, after: 8
+    assert (result.before.executed, result.before.executable) == (7, 10)
+    assert (result.after.executed, result.after.executable) == (8, 10)
+    assert result.to_json()["total_before"] == 70.0 and result.to_json()["total_after"] == 80.0
+    assert [g.status.value for g in gate(result)] == ["passed", "passed"]
+
+
+def test_an_uncovered_change_and_a_lost_line_fail() -> None:
+    new = OLD.replace("total += 5", "total += 7")
+    before = {"ship.py": {6, 7, 8, 10, 12}}
+    after = {"ship.py": {6, 8, 10, 12}}  # line 7 (the raise) no longer runs, 11 never does
+    result = measure({"ship.py": OLD}, {"ship.py": new}, before, after)
+    assert result.missing == {"ship.py": (11,)}
+    assert result.lost == {"ship.py": (7,)}
+    changed_gate, total_gate = gate(result)
+    assert changed_gate.failed and "0 of 1 changed lines" in changed_gate.detail
+    assert total_gate.failed and "ship.py [7]" in total_gate.detail
+
+
+def test_a_deleted_covered_line_is_not_lost_coverage() -> None:
+    new = OLD.replace("        total += 5\n", "        pass\n")
+    before = {"ship.py": {6, 8, 10, 11, 12}}
+    after = {"ship.py": {6, 8, 10, 11, 12}}
+    result = measure({"ship.py": OLD}, {"ship.py": new}, before, after)
+    assert result.lost == {} and result.missing == {}
+    assert result.changed == 1 and result.covered == 1  # `pass` is a statement, and it ran
+
+
+def test_executed_counts_passing_tests_only() -> None:
+    run = TestRun(
+        results=(
+            TestResult("t.py::test_ok", Outcome.PASSED),
+            TestResult("t.py::test_bad", Outcome.FAILED),
+        ),
+        coverage={
+            "t.py::test_ok": {"ship.py": frozenset({6, 8})},
+            "t.py::test_bad": {"ship.py": frozenset({7})},
+        },
+    )
+    assert executed(run) == {"ship.py": {6, 8}}
+
+
+def test_no_coverage_data_is_not_run_never_passed() -> None:
+    changed_gate, total_gate = gate(None, "no per-test coverage")
+    assert changed_gate.status.value == "not_run" and total_gate.status.value == "not_run"
+    assert changed_gate.detail == "not run: no per-test coverage"
