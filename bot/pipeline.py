@@ -28,7 +28,7 @@ from bot.analysis.rca import root_cause_note
 from bot.config import Settings
 from bot.edits import check_path
 from bot.engines.base import Engine, FeedbackLog, RepairContext
-from bot.errors import TestSetupError
+from bot.errors import LLMError, TestSetupError
 from bot.gates import flaky as flaky_gate
 from bot.gates import probe_plugin
 from bot.gates.base import GateResult, first_failure, passed, trailer
@@ -146,6 +146,7 @@ class RunState:
     gates: list[dict[str, object]] = field(default_factory=list)  # gates of kept rounds
     runners_up: list[dict[str, object]] = field(default_factory=list)
     ranking: list[dict[str, object]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said in the result's warnings
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -200,8 +201,18 @@ def repair(
         )
         try:
             return _run(trigger, settings, ports, workspace, runner, state, trust)
+        except BaseException:
+            if not workspace.reused_branch and not any(r.commit for r in state.rounds):
+                _drop_branch(workspace)
+            raise
         finally:
             runner.close()
+
+
+def _drop_branch(workspace: Workspace) -> None:
+    """Remove the working branch this run created (it holds nothing of value)."""
+    ws.run_git(["checkout", "-q", "--detach"], workspace.worktree, check=False)
+    ws.delete_branch(workspace.repo_root, workspace.branch)
 
 
 def _run(
@@ -520,12 +531,15 @@ def _round(
 
 
 def _batches(candidates: Iterator[Candidate], size: int) -> Iterator[list[Candidate]]:
+    """Batches of candidates: a first small one (most bugs fall to the first few dozen),
+    then larger ones, since each batch pays one worker start-up."""
     batch: list[Candidate] = []
     for candidate in candidates:
         batch.append(candidate)
         if len(batch) >= size:
             yield batch
             batch = []
+            size = size if size == 1 else min(size * 2, 4 * BATCH_SIZE)
     if batch:
         yield batch
 
@@ -566,7 +580,7 @@ def _search(
     partial: list[tuple[int, int, Candidate, Verdict]] = []
     order = 0
     pool = settings.rank_pool
-    for batch in _batches(engine.propose(context), size):
+    for batch in _batches(_guarded(engine, context, inputs), size):
         if time.monotonic() > reserve_after or tried_this_round >= settings.candidate_budget:
             break
         admissible: list[Candidate] = []
@@ -883,6 +897,10 @@ def _prove(
     gates.append(
         passed("overfitting guards", "flagged: " + "; ".join(flags) if flags else "nothing found")
     )
+    explained = _explain(inputs, fixed, previous)
+    if explained:
+        note = explained
+        message = _commit_message(number, candidate, verdict, note, workspace)
     commit = _amend(workspace, message, gates)
     state.gates.extend(g.to_json(number) for g in gates)
     duration = time.monotonic() - started
@@ -917,6 +935,37 @@ def _prove(
         f"round {number}: {candidate.description} fixes {len(fixed)} test(s)"
     )
     return raw
+
+
+def _explain(inputs: RoundInputs, fixed: Sequence[str], previous: str) -> str | None:
+    """A model's five-whys note for the kept round, when a model is configured and answers
+    usably; None keeps the deterministic note."""
+    wanted = set(fixed)
+    failures = [f for f in inputs.analysis.failures if f.nodeid in wanted]
+    for engine in inputs.ports.engines:
+        explain = getattr(engine, "explain", None)
+        if explain is None:
+            continue
+        diff = ws.diff(inputs.workspace, previous, "HEAD")
+        note = explain(failures or list(inputs.analysis.failures), diff)
+        if isinstance(note, str) and note.strip():
+            return note.strip()
+    return None
+
+
+def _guarded(engine: Engine, context: RepairContext, inputs: RoundInputs) -> Iterator[Candidate]:
+    """The engine's candidates; under --engine auto a failing model ends only its own search,
+    and the rounds the templates already kept stay."""
+    try:
+        yield from engine.propose(context)
+    except LLMError as error:
+        if inputs.settings.engine != "auto":
+            raise
+        inputs.state.notes.append(f"the LLM stopped: {error.message}")
+        inputs.ports.trace.write("llm_error", message=error.message, hint=error.hint)
+    stop_reason = getattr(engine, "stop_reason", "")
+    if stop_reason:
+        inputs.state.notes.append(f"the LLM engine stopped: {stop_reason}")
 
 
 def _amend(workspace: Workspace, message: str, gates: Sequence[GateResult]) -> str:
@@ -1009,7 +1058,7 @@ def _finish(
         duration_s=round(time.monotonic() - state.started, 3),
         reason=reason,
         run_id=workspace.run_id,
-        warnings=tuple(dict.fromkeys([*warnings, *runner.warnings, *flagged])),
+        warnings=tuple(dict.fromkeys([*warnings, *runner.warnings, *flagged, *state.notes])),
         engines=tuple(e.name for e in ports.engines),
         analysis=analysis,
         project_subdir=workspace.project_subdir,

@@ -124,6 +124,8 @@ def test_missing_path_and_no_tests(make_repo: Callable[..., Path], run_cli: RunC
     assert empty.code == 2
     assert "no tests were collected" in empty.stderr
     assert empty.json()["status"] == "error"
+    # the run failed before any round: the branch it made is gone again
+    assert "mendbot/" not in git(root, "branch", "--list")
 
 
 def test_unfixable_bug_stops_with_a_reason(make_repo: Callable[..., Path], run_cli: RunCli) -> None:

@@ -157,7 +157,8 @@ def test_fix_through_ollama_and_export_the_trace(
     (round_,) = result["rounds"]
     assert round_["engine"] == "llm" and round_["commit"]
     assert "if len(ordered) % 2 == 0:" in result["diff"]
-    assert result["extra"]["usage"]["llm"]["calls"] == 2
+    # two repair calls, then one asking for the kept round's five-whys note
+    assert result["extra"]["usage"]["llm"]["calls"] == 3
     assert result["extra"]["usage"]["llm"]["rejected_replies"] == 1
     assert git(repo, "show", f"{round_['commit']}:stats/center.py").count("% 2 == 0") == 1
     assert checkout_state(repo) == before  # the fix is on the branch, not in the checkout
