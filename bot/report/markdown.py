@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.gates.summary import gates_section
 from bot.models import FailureClass, Round, RunResult, RunStatus
 from bot.trace import redact
 
@@ -360,6 +361,7 @@ def full_report(result: RunResult, context: ReportContext) -> str:
             tests_section(result),
             regression_section(result),
             coverage_section(result),
+            gates_section(result.extra),
             rounds_section(result),
             engine_section(result),
             reproduce_section(result, context),
