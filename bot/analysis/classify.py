@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from bot.edits import is_test_path as is_test_path  # one rule for what a test file is
 from bot.models import CollectionError, Failure, FailureClass, Frame, TestResult, TestRun
 from bot.testing.junit import frames_from_traceback
 
@@ -24,17 +25,6 @@ _PYTEST_LOCATION = re.compile(r"^(?P<file>[\w./-]+\.py):(?P<line>\d+): ", re.M)
 _EXCEPTION_LINE = re.compile(
     r"^E\s+(?P<type>[A-Za-z_][\w.]*(Error|Exception|Warning|Exit))\b", re.M
 )
-
-
-def _is_test_path(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or "/tests/" in f"/{path}"
-        or path.startswith("tests/")
-    )
 
 
 def _frames_in_text(text: str, project_files: Mapping[str, str]) -> list[Frame]:
@@ -133,7 +123,3 @@ def failures_of(run: TestRun, project_files: Mapping[str, str]) -> tuple[Failure
     by_id = run.by_id()
     failures += [failure_from_result(by_id[n], project_files) for n in run.failing]
     return tuple(failures)
-
-
-def is_test_path(path: str) -> bool:
-    return _is_test_path(path)
