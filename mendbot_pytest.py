@@ -15,6 +15,8 @@ It does three things:
   code objects in place (or re-imports a module from patched source), runs the selected tests
   and reports. Every child starts from the same freshly collected parent, so nothing one
   candidate does (globals, imports, monkeypatches) can reach another.
+* ``--mendbot-serve=DIR``: the same worker kept alive, screening batch after batch as mendbot
+  hands them over (see ``_serve``), so a repair pays for one start-up, not one per batch.
 """
 
 from __future__ import annotations
@@ -51,6 +53,14 @@ def pytest_addoption(parser: Any) -> None:
     group.addoption("--mendbot-test-timeout", type=float, default=0.0)
     group.addoption("--mendbot-screen", default=None)
     group.addoption("--mendbot-out", default=None)
+    group.addoption("--mendbot-serve", default=None)
+
+
+class _WorkerState:
+    active = False
+
+
+_WORKER = _WorkerState()
 
 
 class _AlarmState:
@@ -101,16 +111,27 @@ def pytest_runtest_call(item: Any) -> Any:
         signal.signal(signal.SIGALRM, previous)
 
 
+_RELATIVE: dict[tuple[str, Path], str | None] = {}
+
+
+def _relative(filename: str, root: Path) -> str | None:
+    """``filename`` relative to ``root``, or None outside it (memoized: resolving a path
+    costs a system call per component, and tracebacks repeat the same files)."""
+    key = (filename, root)
+    if key not in _RELATIVE:
+        try:
+            _RELATIVE[key] = Path(filename).resolve().relative_to(root).as_posix()
+        except ValueError:
+            _RELATIVE[key] = None
+    return _RELATIVE[key]
+
+
 def _frames(excinfo: Any, root: Path) -> list[list[Any]]:
     frames: list[list[Any]] = []
     tb = excinfo.tb
     while tb is not None:
         code = tb.tb_frame.f_code
-        filename = Path(code.co_filename)
-        try:
-            relative = filename.resolve().relative_to(root).as_posix()
-        except ValueError:
-            relative = None
+        relative = _relative(code.co_filename, root)
         if relative is not None:
             frames.append([relative, tb.tb_lineno, code.co_qualname])
         tb = tb.tb_next
@@ -122,7 +143,8 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     if call.when == "setup":
         item.user_properties.append(("mendbot_nodeid", item.nodeid))
     excinfo = call.excinfo
-    if excinfo is not None and not excinfo.errisinstance(pytest.skip.Exception):
+    screening = _WORKER.active  # a worker reads outcomes only, never frames
+    if excinfo is not None and not screening and not excinfo.errisinstance(pytest.skip.Exception):
         root = Path(str(item.config.rootpath)).resolve()
         exc_type = excinfo.type.__name__
         if excinfo.errisinstance(TestTimeout):
@@ -286,7 +308,11 @@ def _apply_candidate(edits: dict[str, str], by_file: dict[str, types.ModuleType]
 
 
 def _run_items(
-    items: list[Any], targets: list[str], guards: list[str], limits: dict[str, float]
+    items: list[Any],
+    targets: list[str],
+    guards: list[str],
+    limits: dict[str, float],
+    run_all: bool = False,
 ) -> dict[str, Any]:
     from _pytest.runner import runtestprotocol
 
@@ -315,6 +341,11 @@ def _run_items(
         return outcome
 
     fixed: list[str] = []
+    if run_all:  # a plain run of every test given, in that order (the flakiness re-run)
+        for nodeid in targets:
+            if run_one(nodeid) == "passed":
+                fixed.append(nodeid)
+        return {"fixed": fixed, "broken": [], "outcomes": outcomes}
     for target in targets:
         outcome = run_one(target)
         if outcome == "passed":
@@ -340,7 +371,11 @@ def _child(
             result: dict[str, Any] = {"unscreenable": problem}
         else:
             result = _run_items(
-                items, candidate["targets"], candidate["guards"], candidate.get("limits", {})
+                items,
+                candidate["targets"],
+                candidate["guards"],
+                candidate.get("limits", {}),
+                bool(candidate.get("all")),
             )
     except BaseException as error:
         result = {"crash": f"{type(error).__name__}: {error}"[:500]}
@@ -353,17 +388,29 @@ def _child(
     os._exit(0)
 
 
-def _screen(session: Any, batch_path: str, out_path: str) -> None:
-    batch = json.loads(Path(batch_path).read_text())
-    workers = max(1, int(batch.get("workers", 1)))
-    stop_at_first = bool(batch.get("stop_at_first", True))
-    candidates: list[dict[str, Any]] = batch["candidates"]
+def _prepare(session: Any) -> tuple[list[Any], dict[str, types.ModuleType]]:
+    """What every candidate's child starts from: the collected items and loaded modules."""
+    _WORKER.active = True
     items = list(session.items)
     by_file = _modules_by_file(Path(str(session.config.rootpath)).resolve())
     # Objects that exist now are shared with every child; freezing them keeps the children's
     # garbage collector from touching (and so copying) the parent's memory.
     gc.collect()
     gc.freeze()
+    return items, by_file
+
+
+def _screen(
+    session: Any,
+    batch_path: str,
+    out_path: str,
+    prepared: tuple[list[Any], dict[str, types.ModuleType]] | None = None,
+) -> None:
+    batch = json.loads(Path(batch_path).read_text())
+    workers = max(1, int(batch.get("workers", 1)))
+    stop_at_first = bool(batch.get("stop_at_first", True))
+    candidates: list[dict[str, Any]] = batch["candidates"]
+    items, by_file = prepared or _prepare(session)
     running: dict[int, tuple[int, int, float, float, bytearray]] = {}
     results: dict[int, dict[str, Any]] = {}
     next_index = 0
@@ -591,8 +638,56 @@ def _probe_complete(
     return loaded if isinstance(loaded, dict) else None
 
 
+IDLE_LIMIT = 3600.0  # a persistent worker nobody talks to for this long exits
+
+
+def _serve(session: Any, folder: Path) -> None:
+    """The persistent screening worker: collect once, then screen batch after batch.
+
+    mendbot writes ``batch-N.json`` into ``folder`` and the line ``N`` on the worker's
+    standard input; the worker screens it from the same collected state as every batch
+    before (each candidate in a child of its own), writes ``out-N.jsonl`` and then the
+    marker ``done-N``. End of input (mendbot closed the pipe, or died) ends the worker.
+    """
+    # pytest's global capture points fd 0 at /dev/null; give the worker its real input back
+    # (each test still runs under capture: the children resume it for themselves)
+    capture = session.config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)
+    prepared = _prepare(session)
+    ready = folder / "ready.tmp"
+    ready.write_text(json.dumps({"pid": os.getpid(), "items": len(prepared[0])}))
+    ready.rename(folder / "ready")
+    pending = b""
+    while True:
+        if not select.select([0], [], [], IDLE_LIMIT)[0]:
+            return
+        chunk = os.read(0, 4096)
+        if not chunk:
+            return
+        pending += chunk
+        *lines, rest = pending.split(b"\n")
+        pending = rest
+        for line in lines:
+            number = line.strip().decode()
+            if not number.isdigit():
+                continue
+            out = folder / f"out-{number}.jsonl"
+            try:
+                _screen(session, str(folder / f"batch-{number}.json"), str(out), prepared)
+            except Exception:  # a broken batch must say why, not vanish
+                Path(str(out) + ".error").write_text(traceback.format_exc())
+            done = folder / f"done-{number}.tmp"
+            done.touch()
+            done.rename(folder / f"done-{number}")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: Any) -> Any:
+    serve = session.config.getoption("--mendbot-serve")
+    if serve:
+        _serve(session, Path(serve))
+        return True
     batch = session.config.getoption("--mendbot-screen")
     if not batch:
         return None

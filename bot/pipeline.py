@@ -227,6 +227,10 @@ def _run(
     progress, trace = ports.progress, ports.trace
     warnings = list(ports.sandbox.warnings()) + list(ports.notes)
     progress.stage("baseline", "running the tests at the base commit")
+    # the screening worker collects the suite on the other core while the baseline runs
+    tree = ws.tree_id(workspace) if settings.validation == "fast" else None
+    if tree is not None:
+        runner.warm(tree)
     baseline = runner.run(
         timeout=settings.time_budget, per_test_timeout=settings.test_timeout, coverage=True
     )
@@ -250,6 +254,7 @@ def _run(
             reruns=settings.flaky_reruns,
             per_test_timeout=per_test_timeout(baseline, settings.test_timeout),
             deadline=state.deadline,
+            worker_tag=tree,
         )
         trust.keeper.excluded = state.excluded
         trace.write("flaky", tests=state.flakiness.to_json(), reruns=state.flakiness.reruns)
@@ -349,7 +354,7 @@ def _run(
     if status is RunStatus.FIXED:
         reason = "all selected tests pass"
     result_extra = {
-        "screening": validator.stats.__dict__,
+        "screening": {**validator.stats.__dict__, "worker_starts": runner.worker_starts},
         "first_failures": sorted(first_failures),
         "overfitting_rejected": dict(trust.keeper.rejected_kinds),
     }
@@ -826,6 +831,71 @@ def _prove(
         _reject(inputs, candidate, previous, f"{problem.name}: {problem.detail}", started, gates)
         return None
     inputs.ports.progress.stage(f"round {number}", f"verifying {candidate.description[:60]}")
+    final = (
+        flaky_gate.FinalRunsJob(
+            runner,
+            commit,
+            workspace.project_subdir,
+            settings.final_runs,
+            state.excluded,
+            per_test_timeout=timeout_per_test,
+            deadline=state.deadline,
+        )
+        if settings.final_runs > 0
+        else None
+    )
+    attempt = Attempt(
+        candidate, verdict, ranked, gates, previous, commit, started, note, written, old_texts
+    )
+    try:
+        return _verify(inputs, attempt, final)
+    finally:
+        if final is not None:
+            final.cancel()  # a no-op once its result was taken
+
+
+@dataclass
+class Attempt:
+    """A candidate committed for its proof run, and what the gates found so far."""
+
+    candidate: Candidate
+    verdict: Verdict
+    ranked: Ranked | None
+    gates: list[GateResult]
+    previous: str  # the commit to roll back to
+    commit: str
+    started: float
+    note: str  # the root-cause note
+    written: list[str]  # tests the candidate writes
+    old_texts: dict[str, str]  # the changed files before the candidate
+
+
+def _verify(
+    inputs: RoundInputs, attempt: Attempt, final: flaky_gate.FinalRunsJob | None
+) -> TestRun | None:
+    """The proof run from the committed tree, the gates on it, and the final runs."""
+    settings, workspace, runner = inputs.settings, inputs.workspace, inputs.runner
+    state, current, keeper, number = (
+        inputs.state,
+        inputs.current,
+        inputs.trust.keeper,
+        inputs.number,
+    )
+    candidate, verdict, ranked, gates = (
+        attempt.candidate,
+        attempt.verdict,
+        attempt.ranked,
+        attempt.gates,
+    )
+    previous, started, note, commit = (
+        attempt.previous,
+        attempt.started,
+        attempt.note,
+        attempt.commit,
+    )
+    written, old_texts = attempt.written, attempt.old_texts
+    timeout_per_test = per_test_timeout(current, settings.test_timeout)
+    passed_before = set(current.passing)
     raw = runner.run(
         timeout=max(30.0, state.deadline - time.monotonic() + 30.0),
         per_test_timeout=timeout_per_test,
@@ -875,11 +945,10 @@ def _prove(
     if problem is None and run.green:
         inputs.ports.progress.stage(f"round {number}", "final runs of the whole suite")
         gates.append(
-            keeper.final(
-                settings.final_runs, per_test_timeout=timeout_per_test, deadline=state.deadline
-            )
+            final.result()
+            if final is not None
+            else keeper.final(0, per_test_timeout=timeout_per_test, deadline=state.deadline)
         )
-        ws.restore_clean(workspace)
         problem = first_failure(gates)
     if problem is not None:
         _reject(inputs, candidate, previous, f"{problem.name}: {problem.detail}", started, gates)
@@ -897,10 +966,8 @@ def _prove(
     gates.append(
         passed("overfitting guards", "flagged: " + "; ".join(flags) if flags else "nothing found")
     )
-    explained = _explain(inputs, fixed, previous)
-    if explained:
-        note = explained
-        message = _commit_message(number, candidate, verdict, note, workspace)
+    note = _explain(inputs, fixed, previous) or note
+    message = _commit_message(number, candidate, verdict, note, workspace)
     commit = _amend(workspace, message, gates)
     state.gates.extend(g.to_json(number) for g in gates)
     duration = time.monotonic() - started

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import tempfile
@@ -43,6 +44,26 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
+def _wait(process: subprocess.Popen[bytes], timeout: float | None) -> int:
+    """``process.wait(timeout)``, woken the moment the child exits.
+
+    ``Popen.wait`` with a timeout polls with sleeps of up to 50 ms, which adds about 25 ms to
+    every run; a pidfd turns the wait into one ``select`` on Linux.
+    """
+    if timeout is None or not hasattr(os, "pidfd_open"):
+        return process.wait(timeout=timeout)
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except OSError:  # an old kernel, or the child is already gone
+        return process.wait(timeout=timeout)
+    try:
+        if not select.select([pidfd], [], [], max(0.0, timeout))[0]:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+    finally:
+        os.close(pidfd)
+    return process.wait()
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -52,8 +73,14 @@ def run(
     output_limit: int = DEFAULT_OUTPUT_LIMIT,
     stdin_text: str | None = None,
     preexec: Callable[[], None] | None = None,
+    stdin_fd: int | None = None,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> ProcessResult:
-    """Run ``argv`` and return its result; a timeout is a result (``timed_out``), not an error."""
+    """Run ``argv`` and return its result; a timeout is a result (``timed_out``), not an error.
+
+    ``stdin_fd`` becomes the child's standard input (for a long-lived child fed through a
+    pipe); ``on_start`` receives the started process, so its owner can kill it early.
+    """
     if isinstance(argv, str):  # a plain string would be split into characters
         raise TypeError("argv must be a sequence of arguments, not a string")
     started = time.monotonic()
@@ -69,7 +96,11 @@ def run(
             list(argv),
             cwd=str(cwd),
             env=dict(env) if env is not None else None,
-            stdin=stdin_file if stdin_text is not None else subprocess.DEVNULL,
+            stdin=stdin_fd
+            if stdin_fd is not None
+            else stdin_file
+            if stdin_text is not None
+            else subprocess.DEVNULL,
             stdout=out,
             stderr=err,
             start_new_session=True,
@@ -77,7 +108,9 @@ def run(
         )
         timed_out = False
         try:
-            returncode = process.wait(timeout=timeout)
+            if on_start is not None:
+                on_start(process)
+            returncode = _wait(process, timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             kill_group(process)

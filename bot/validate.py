@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from bot.models import Candidate, Outcome, TestRun, Verdict, Workspace
 from bot.testing.runner import TestRunner
-from bot.workspace import restore_clean, write_files
+from bot.workspace import restore_clean, tree_id, write_files
 
 TIMEOUT_FLOOR = 0.5
 # Gathering more than one complete candidate goes on at most this long after the first one.
@@ -100,7 +100,7 @@ class ScreenStats:
     fast: int = 0
     naive: int = 0
     seconds: float = 0.0
-    worker_runs: int = 0
+    worker_batches: int = 0
     fallbacks: list[str] = field(default_factory=list)
 
 
@@ -206,6 +206,7 @@ class Validator:
         remaining = list(range(len(candidates)))
         unjudged: list[int] = []
         attempts = 0
+        tag = tree_id(self.workspace)  # the worker for this tree screens every batch of it
         while remaining and attempts < 3:
             attempts += 1
             batch = [entries[i] for i in remaining]
@@ -215,8 +216,9 @@ class Validator:
                 workers=self.workers,
                 timeout=budget,
                 stop_at_first=stop is not None,
+                tag=tag,
             )
-            self.stats.worker_runs += 1
+            self.stats.worker_batches += 1
             restore_clean(self.workspace)
             if error and not results:
                 self.stats.fallbacks.append(

@@ -196,6 +196,11 @@ def current_commit(workspace: Workspace) -> str:
     return run_git(["rev-parse", "HEAD"], workspace.worktree).strip()
 
 
+def tree_id(workspace: Workspace) -> str:
+    """The id of the tree HEAD holds: what a clean worktree contains."""
+    return run_git(["rev-parse", "HEAD^{tree}"], workspace.worktree).strip()
+
+
 def write_files(workspace: Workspace, files: dict[str, str]) -> None:
     for relative, text in files.items():
         path = workspace.project_dir / relative

@@ -193,9 +193,9 @@ def test_an_order_dependent_test_is_left_out_of_the_regression_check(
 
 
 def test_a_patch_that_fails_a_final_run_is_rolled_back(make_repo: MakeRepo) -> None:
-    # A fix that works the first two times the branch runs, then not: screening runs it
-    # once, the verify run once, the final run a third time. The count lives in a file git
-    # ignores, so cleaning the worktree between runs keeps it.
+    # A fix that works the first two times a tree runs it, then not. The final runs run in a
+    # fresh copy of the committed tree, beside the verify run: the third of them fails. The
+    # count lives in a file git ignores, so it is not part of the commit.
     unstable = CLAMP.replace(
         "if value > high:\n        return low",
         "if value > high:\n"
@@ -206,11 +206,13 @@ def test_a_patch_that_fails_a_final_run_is_rolled_back(make_repo: MakeRepo) -> N
         "        return high if calls < 2 else low",
     )
     root = make_repo({**BUGGY_CLAMP, ".gitignore": "*.count\n"})
-    result = run_repair(root, FixedEngine([("unstable fix", {"shapes.py": unstable})]))
+    result = run_repair(
+        root, FixedEngine([("unstable fix", {"shapes.py": unstable})]), final_runs=3
+    )
     assert result.status is RunStatus.NOT_FIXED
     assert len(result.rounds) == 1 and result.rounds[0].commit is None
     reason = result.rounds[0].reason
-    assert reason.startswith("rolled back: final runs (1x): run 1 of 1 failed")
+    assert reason.startswith("rolled back: final runs (3x): run 3 of 3 failed")
     assert "tests/test_shapes.py::test_above" in reason
     assert result.rounds[0].rejected_ref
 

@@ -53,10 +53,11 @@ def _default_corpus() -> Path:
 )
 @click.option(
     "--compare-count",
-    type=int,
-    default=12,
+    type=click.IntRange(min=1),
+    default=48,
     show_default=True,
-    help="candidates per bug in the side-by-side screening comparison",
+    help="candidates per bug in the side-by-side screening comparison (48: the first batch "
+    "a repair screens)",
 )
 @click.option("--sandbox", type=click.Choice(["local", "docker", "auto"]), default="local")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")

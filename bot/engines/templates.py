@@ -58,9 +58,10 @@ class TemplateEngine:
         failures = context.analysis.failures
         if any(f.failure_class is FailureClass.FORMAT for f in failures):
             yield from self._format(context)
-        singles = list(self._singles(context))
         yielded: list[tuple[Candidate, Mutation, str]] = []
-        for candidate, mutation, path in singles:
+        # lazily: checking a candidate's syntax costs a parse of its file, and most repairs
+        # end within the first few dozen candidates
+        for candidate, mutation, path in self._singles(context):
             if time.monotonic() > context.deadline:
                 return
             yielded.append((candidate, mutation, path))

@@ -1,7 +1,9 @@
 """Flaky tests: told apart from real failures before repairing, and final runs after it.
 
 Before any repair, the whole suite runs once more with the test order reversed (explicit node
-ids, which pytest runs in the order given). That run is also the first re-run of every failing
+ids, which pytest runs in the order given). Where the screening worker runs, that run is one
+of its children: it starts from the freshly collected suite, as a new pytest process would,
+without paying the start-up again. That run is also the first re-run of every failing
 test: a failing test that passes in it is flaky (or depends on the order), so it is not a
 target, and no patch is credited with "fixing" it. A test that passed at base and fails in the
 reversed run depends on the order of tests, so the regression check leaves it out. With
@@ -16,6 +18,9 @@ After repair, the final patch must pass the full suite ``final_runs`` more times
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -102,8 +107,12 @@ def detect(
     reruns: int,
     per_test_timeout: float,
     deadline: float,
+    worker_tag: str | None = None,
 ) -> Flakiness:
-    """Re-run the failing tests and the suite in reverse order; classify what changed."""
+    """Re-run the failing tests and the suite in reverse order; classify what changed.
+
+    With ``worker_tag``, the reversed run is a child of the persistent screening worker for
+    that tree where there is one (see ``TestRunner.run_forked``)."""
     if reruns < 1:
         return Flakiness(skipped_because="turned off (flaky-reruns = 0)")
     by_id = baseline.by_id()
@@ -114,12 +123,18 @@ def detect(
     order = [r.nodeid for r in reversed(baseline.results) if r.nodeid not in timed_out]
     options = option_arguments(runner.pytest_args, runner.project_dir)
     remaining = max(10.0, deadline - time.monotonic())
-    reversed_run = runner.run(
-        [*options, *order],
-        timeout=remaining,
-        per_test_timeout=per_test_timeout,
-        selection=False,
-    )
+    reversed_run = None
+    if worker_tag is not None:
+        reversed_run = runner.run_forked(
+            order, tag=worker_tag, per_test_timeout=per_test_timeout, timeout=remaining
+        )
+    if reversed_run is None:
+        reversed_run = runner.run(
+            [*options, *order],
+            timeout=remaining,
+            per_test_timeout=per_test_timeout,
+            selection=False,
+        )
     flaky: list[str] = []
     dependent: list[str] = []
     detail: dict[str, str] = {}
@@ -190,3 +205,71 @@ def final_runs(
             why = ", ".join(bad[:3]) if bad else "the run timed out"
             return failed(name, f"run {attempt} of {count} failed: {why}")
     return passed(name, f"the whole suite passed {count} more time{'s' if count != 1 else ''}")
+
+
+class FinalRunsJob:
+    """The final runs on a copy of the committed tree, started beside the proof run.
+
+    They need nothing from the proof run, so on two cores they cost no extra time; a copy
+    (``export_tree``: the committed files, nothing else) keeps the two runs from seeing each
+    other's files. ``result()`` waits for the verdict; ``cancel()`` stops the runs when the
+    proof run already rejected the patch.
+    """
+
+    def __init__(
+        self,
+        runner: TestRunner,
+        commit: str,
+        project_subdir: str,
+        count: int,
+        excluded: Collection[str],
+        *,
+        per_test_timeout: float,
+        deadline: float,
+    ) -> None:
+        from bot.workspace import export_tree
+
+        self._scratch = Path(tempfile.mkdtemp(prefix="mendbot-final-"))
+        tree = self._scratch / "tree"
+        export_tree(runner.root, commit, tree)
+        self.runner = TestRunner(
+            runner.sandbox,
+            tree,
+            tree / project_subdir if project_subdir else tree,
+            runner.pytest_args,
+            autoload=runner.autoload,
+        )
+        self._outcome: GateResult | BaseException | None = None
+
+        def work() -> None:
+            try:
+                self._outcome = final_runs(
+                    self.runner,
+                    count,
+                    excluded,
+                    per_test_timeout=per_test_timeout,
+                    deadline=deadline,
+                )
+            except BaseException as error:  # handed to the caller by result()
+                self._outcome = error
+
+        self._thread = threading.Thread(target=work, name="mendbot-final-runs", daemon=True)
+        self._thread.start()
+
+    def result(self) -> GateResult:
+        self._thread.join()
+        self._cleanup()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
+
+    def cancel(self) -> None:
+        if self._thread.is_alive():
+            self.runner.cancel()
+            self._thread.join()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self.runner.close()
+        shutil.rmtree(self._scratch, ignore_errors=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.models import ProcessResult
 
@@ -37,6 +37,10 @@ class SandboxCommand:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 300.0
     limits: Limits = Limits()
+    # for a long-lived command (backends with ``persistent_workers``): its standard input,
+    # and a callback that receives the started process so its owner can stop it early
+    stdin_fd: int | None = None
+    on_start: Callable[[Any], None] | None = field(default=None, compare=False)
 
 
 class Sandbox(Protocol):

@@ -296,6 +296,9 @@ def _user_process_count() -> int:
 
 class LocalSandbox:
     name = "local"
+    # a command may run on beside mendbot, fed through its standard input (the screening
+    # worker): the tree it runs on is the worktree itself, not a copy made per command
+    persistent_workers = True
 
     def __init__(
         self,
@@ -406,6 +409,8 @@ class LocalSandbox:
                 timeout=command.timeout,
                 output_limit=command.limits.output_limit,
                 preexec=_joiner(cgroup) if cgroup else None,
+                stdin_fd=command.stdin_fd,
+                on_start=command.on_start,
             )
         finally:
             if cgroup is not None:

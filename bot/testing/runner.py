@@ -7,9 +7,13 @@ plugin, so one hanging test fails alone while the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +24,7 @@ from bot.errors import TestSetupError
 from bot.models import CollectionError, Outcome, ProcessResult, TestResult, TestRun
 from bot.sandbox.base import PYTHON_PLACEHOLDER, Sandbox, SandboxCommand
 from bot.testing.junit import parse_junit
+from bot.testing.worker import ScreenWorker, read_results, supports_workers
 
 PYTEST_BASE = ("-p", "mendbot_pytest", "-p", "no:cacheprovider", "-o", "junit_logging=no")
 EXIT_NO_TESTS = 5
@@ -41,6 +46,10 @@ class TestRunner:
     coverage_available: bool = True
     runs: int = 0
     warnings: list[str] = field(default_factory=list)
+    worker: ScreenWorker | None = None
+    worker_starts: int = 0
+    _live: set[Any] = field(default_factory=set)  # started test processes, for cancel()
+    cancelled: bool = False
 
     def __post_init__(self) -> None:
         self.support_dir = self.scratch / "support"
@@ -48,7 +57,39 @@ class TestRunner:
         shutil.copy2(mendbot_pytest.__file__, self.support_dir / "mendbot_pytest.py")
 
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _screen_argv(self) -> list[str]:
+        return [
+            "-q",
+            "--tb=line",  # a one-line failure report: full tracebacks cost more than the tests
+            "--mendbot-test-timeout=0",
+            *self.pytest_args,
+        ]
+
+    def warm(self, tag: str) -> ScreenWorker | None:
+        """The persistent screening worker for the tree ``tag`` names, started if need be
+        (on a thread of its own: it collects while mendbot goes on). None where the sandbox
+        cannot keep a worker running."""
+        if not supports_workers(self.sandbox):
+            return None
+        if self.worker is not None and (self.worker.tag != tag or not self.worker.alive):
+            self.worker.close()
+            self.worker = None
+        if self.worker is None:
+            self.worker_starts += 1
+            folder = self._result_dir()
+            self.worker = ScreenWorker(
+                self.sandbox,
+                folder,
+                tag,
+                lambda argv, result_dir, timeout: self._command(argv, result_dir, timeout, {}),
+                self._screen_argv(),
+            )
+        return self.worker
 
     def _result_dir(self) -> Path:
         self.runs += 1
@@ -69,7 +110,22 @@ class TestRunner:
             support_dir=self.support_dir,
             env=env,
             timeout=timeout,
+            on_start=self._started,
         )
+
+    def _started(self, process: Any) -> None:
+        self._live = {p for p in self._live if p.poll() is None}
+        self._live.add(process)
+        if self.cancelled:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop every test process this runner started (from any thread); later runs of a
+        cancelled runner are stopped as they start."""
+        self.cancelled = True
+        for process in list(self._live):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
 
     def run(
         self,
@@ -138,6 +194,46 @@ class TestRunner:
             coverage=coverage,
         )
 
+    def run_forked(
+        self, nodeids: Sequence[str], *, tag: str, per_test_timeout: float, timeout: float
+    ) -> TestRun | None:
+        """Run ``nodeids`` in this order in one child of the persistent worker for the tree
+        ``tag``: a run from the freshly collected state, without a new pytest start-up.
+
+        None when there is no worker, or it could not run them all; the caller then runs
+        pytest itself. No coverage, and node ids the worker did not collect are not run.
+        """
+        worker = self.warm(tag)
+        if worker is None or not nodeids:
+            return None
+        entry = {
+            "edits": {},
+            "targets": list(nodeids),
+            "guards": [],
+            "all": True,
+            "timeout": timeout,
+            "limits": {nodeid: per_test_timeout for nodeid in nodeids},
+        }
+        started = time.monotonic()
+        results, _ = worker.submit(
+            {"workers": 1, "stop_at_first": False, "candidates": [entry]}, timeout + 30.0
+        )
+        outcomes = results.get(0, {}).get("outcomes")
+        if not isinstance(outcomes, dict) or set(outcomes) != set(nodeids):
+            return None
+        known = {outcome.value for outcome in Outcome}
+        found = []
+        for nodeid in nodeids:
+            outcome, message = [*outcomes[nodeid], "", ""][:2]
+            found.append(
+                TestResult(
+                    nodeid=nodeid,
+                    outcome=Outcome(outcome) if outcome in known else Outcome.NOT_RUN,
+                    message=str(message).strip().splitlines()[-1][:300] if message else "",
+                )
+            )
+        return TestRun(results=tuple(found), duration=time.monotonic() - started)
+
     def screen(
         self,
         candidates: Sequence[Mapping[str, Any]],
@@ -145,33 +241,30 @@ class TestRunner:
         workers: int,
         timeout: float,
         stop_at_first: bool = True,
+        tag: str | None = None,
     ) -> tuple[dict[int, dict[str, Any]], str]:
-        """Screen candidates in one worker run; returns results by index and any worker error."""
+        """Screen candidates; returns results by index and any worker error.
+
+        With ``tag`` (the id of the tree the worktree holds, clean) the batch goes to the
+        persistent worker for that tree where the sandbox can keep one; otherwise one worker
+        run screens it.
+        """
+        request = {
+            "workers": workers,
+            "stop_at_first": stop_at_first,
+            "candidates": list(candidates),
+        }
+        worker = self.warm(tag) if tag is not None else None
+        if worker is not None:
+            return worker.submit(request, timeout)
         result_dir = self._result_dir()
         batch = result_dir / "batch.json"
         out = result_dir / "screen.jsonl"
-        batch.write_text(
-            json.dumps(
-                {"workers": workers, "stop_at_first": stop_at_first, "candidates": list(candidates)}
-            )
-        )
+        batch.write_text(json.dumps(request))
         out.touch()
-        argv = [
-            "-q",
-            "--tb=line",  # a one-line failure report: full tracebacks cost more than the tests
-            f"--mendbot-screen={batch}",
-            f"--mendbot-out={out}",
-            "--mendbot-test-timeout=0",
-            *self.pytest_args,
-        ]
+        argv = [*self._screen_argv(), f"--mendbot-screen={batch}", f"--mendbot-out={out}"]
         process = self.sandbox.run(self._command(argv, result_dir, timeout, {}))
-        results: dict[int, dict[str, Any]] = {}
-        for line in out.read_text().splitlines():
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
-            results[int(item.pop("index"))] = item
+        results = read_results(out)
         error = ""
         error_file = Path(str(out) + ".error")
         if error_file.exists():
