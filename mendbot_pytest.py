@@ -307,12 +307,60 @@ def _apply_candidate(edits: dict[str, str], by_file: dict[str, types.ModuleType]
     return None
 
 
+class _Coverage:
+    """Per-test line coverage in a worker's child, as pytest-cov's test contexts record it
+    (lines run while a test runs, by node id; import-time lines belong to no test).
+
+    Written as JSON (node id -> file -> lines) to the file mendbot named; ``save`` says
+    whether that worked, and mendbot measures coverage itself when it did not.
+    """
+
+    def __init__(self, out: str) -> None:
+        self.out = out
+        self.cov: Any = None
+        try:
+            import coverage
+
+            self.cov = coverage.Coverage(
+                data_file=None, source=[os.getcwd()], config_file=True, auto_data=False
+            )
+            self.cov.start()
+        except Exception:
+            self.cov = None
+
+    def switch(self, nodeid: str) -> None:
+        if self.cov is not None:
+            try:
+                self.cov.switch_context(nodeid + "|run")  # as pytest-cov names it
+            except Exception:  # a configuration with its own dynamic contexts, say
+                self.cov.stop()
+                self.cov = None
+
+    def save(self) -> bool:
+        if self.cov is None:
+            return False
+        try:
+            self.cov.stop()
+            data = self.cov.get_data()
+            found: dict[str, dict[str, list[int]]] = {}
+            for measured in data.measured_files():
+                for line, contexts in data.contexts_by_lineno(measured).items():
+                    for context in contexts:
+                        if context:
+                            found.setdefault(context, {}).setdefault(measured, []).append(line)
+            Path(self.out).write_text(json.dumps(found))
+            return True
+        except Exception:
+            return False
+
+
 def _run_items(
     items: list[Any],
     targets: list[str],
     guards: list[str],
     limits: dict[str, float],
     run_all: bool = False,
+    coverage_out: str = "",
 ) -> dict[str, Any]:
     from _pytest.runner import runtestprotocol
 
@@ -342,10 +390,16 @@ def _run_items(
 
     fixed: list[str] = []
     if run_all:  # a plain run of every test given, in that order (the flakiness re-run)
+        tracer = _Coverage(coverage_out) if coverage_out else None
         for nodeid in targets:
+            if tracer is not None:
+                tracer.switch(nodeid)
             if run_one(nodeid) == "passed":
                 fixed.append(nodeid)
-        return {"fixed": fixed, "broken": [], "outcomes": outcomes}
+        found: dict[str, Any] = {"fixed": fixed, "broken": [], "outcomes": outcomes}
+        if tracer is not None:
+            found["coverage"] = tracer.save()
+        return found
     for target in targets:
         outcome = run_one(target)
         if outcome == "passed":
@@ -376,6 +430,7 @@ def _child(
                 candidate["guards"],
                 candidate.get("limits", {}),
                 bool(candidate.get("all")),
+                str(candidate.get("coverage", "")),
             )
     except BaseException as error:
         result = {"crash": f"{type(error).__name__}: {error}"[:500]}
@@ -391,6 +446,8 @@ def _child(
 def _prepare(session: Any) -> tuple[list[Any], dict[str, types.ModuleType]]:
     """What every candidate's child starts from: the collected items and loaded modules."""
     _WORKER.active = True
+    with contextlib.suppress(ImportError):  # loaded once here, not in every measuring child
+        import coverage  # noqa: F401
     items = list(session.items)
     by_file = _modules_by_file(Path(str(session.config.rootpath)).resolve())
     # Objects that exist now are shared with every child; freezing them keeps the children's

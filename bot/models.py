@@ -121,6 +121,7 @@ class TestRun:
     output_tail: str = ""
     # per-test coverage: nodeid -> file (project-relative posix) -> executed lines
     coverage: Mapping[str, Mapping[str, frozenset[int]]] = field(default_factory=dict)
+    has_coverage: bool = False  # coverage was recorded (it may still be empty)
 
     def by_id(self) -> dict[str, TestResult]:
         return {result.nodeid: result for result in self.results}

@@ -13,6 +13,7 @@ in the round's commit message, the trace and ``RunResult.extra["gates"]``."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import shutil
 import time
@@ -227,12 +228,15 @@ def _run(
     progress, trace = ports.progress, ports.trace
     warnings = list(ports.sandbox.warnings()) + list(ports.notes)
     progress.stage("baseline", "running the tests at the base commit")
-    # the screening worker collects the suite on the other core while the baseline runs
+    # The screening worker collects the suite on the other core while the baseline runs.
+    # Where there is one, per-test coverage comes from its flakiness re-run (a child of it,
+    # no second start-up), so the baseline itself runs without coverage.
     tree = ws.tree_id(workspace) if settings.validation == "fast" else None
-    if tree is not None:
-        runner.warm(tree)
+    worker = runner.warm(tree) if tree is not None else None
     baseline = runner.run(
-        timeout=settings.time_budget, per_test_timeout=settings.test_timeout, coverage=True
+        timeout=settings.time_budget,
+        per_test_timeout=settings.test_timeout,
+        coverage=worker is None,
     )
     trace.write("baseline", **_run_summary(baseline))
     if not baseline.results and not baseline.collection_errors:
@@ -255,7 +259,10 @@ def _run(
             per_test_timeout=per_test_timeout(baseline, settings.test_timeout),
             deadline=state.deadline,
             worker_tag=tree,
+            coverage=worker is not None,
         )
+        if worker is not None:
+            baseline = _with_coverage(runner, baseline, state, settings, tree)
         trust.keeper.excluded = state.excluded
         trace.write("flaky", tests=state.flakiness.to_json(), reruns=state.flakiness.reruns)
         for item in state.flakiness.to_json():
@@ -371,6 +378,33 @@ def _run(
         warnings,
         analysis,
         result_extra,
+    )
+
+
+def _with_coverage(
+    runner: TestRunner, baseline: TestRun, state: RunState, settings: Settings, tree: str | None
+) -> TestRun:
+    """The baseline with per-test coverage: from the worker's flakiness re-run, else from a
+    child of the worker of its own, else from a pytest-cov run."""
+    if not baseline.results:  # every test file failed to collect: no test to measure
+        return dataclasses.replace(baseline, has_coverage=True)
+    measured = state.flakiness.reversed_run
+    if (measured is None or not measured.has_coverage) and tree is not None:
+        measured = runner.run_forked(
+            [r.nodeid for r in baseline.results],
+            tag=tree,
+            per_test_timeout=per_test_timeout(baseline, settings.test_timeout),
+            timeout=max(10.0, state.deadline - time.monotonic()),
+            coverage=True,
+        )
+    if measured is None or not measured.has_coverage:
+        measured = runner.run(
+            timeout=max(30.0, state.deadline - time.monotonic()),
+            per_test_timeout=settings.test_timeout,
+            coverage=True,
+        )
+    return dataclasses.replace(
+        baseline, coverage=measured.coverage, has_coverage=measured.has_coverage
     )
 
 

@@ -216,13 +216,13 @@ def test_cancelled_final_runs_leave_nothing_behind(make_repo: Callable[..., Path
             runner, head, "", 1, (), per_test_timeout=120, deadline=time.monotonic() + 300
         )
         copy = job.runner.root
-        assert (copy / "tests" / "test_slow.py").read_text() == (
-            root / "tests" / "test_slow.py"
-        ).read_text()
         deadline = time.monotonic() + 30
         while not job.runner._live and time.monotonic() < deadline:
             time.sleep(0.05)
         assert job.runner._live, "the final run should have started"
+        assert (copy / "tests" / "test_slow.py").read_text() == (
+            root / "tests" / "test_slow.py"
+        ).read_text()
         job.cancel()
         assert all(process.poll() is not None for process in job.runner._live)
         assert not copy.exists()

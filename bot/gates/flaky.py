@@ -40,6 +40,7 @@ class Flakiness:
     reordered: bool = False
     detail: dict[str, str] = field(default_factory=dict)
     skipped_because: str = ""  # why no detection ran
+    reversed_run: TestRun | None = field(default=None, compare=False, repr=False)
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -108,11 +109,13 @@ def detect(
     per_test_timeout: float,
     deadline: float,
     worker_tag: str | None = None,
+    coverage: bool = False,
 ) -> Flakiness:
     """Re-run the failing tests and the suite in reverse order; classify what changed.
 
     With ``worker_tag``, the reversed run is a child of the persistent screening worker for
-    that tree where there is one (see ``TestRunner.run_forked``)."""
+    that tree where there is one (see ``TestRunner.run_forked``); with ``coverage`` as well,
+    that child records per-test coverage (kept in ``reversed_run``)."""
     if reruns < 1:
         return Flakiness(skipped_because="turned off (flaky-reruns = 0)")
     by_id = baseline.by_id()
@@ -126,7 +129,11 @@ def detect(
     reversed_run = None
     if worker_tag is not None:
         reversed_run = runner.run_forked(
-            order, tag=worker_tag, per_test_timeout=per_test_timeout, timeout=remaining
+            order,
+            tag=worker_tag,
+            per_test_timeout=per_test_timeout,
+            timeout=remaining,
+            coverage=coverage,
         )
     if reversed_run is None:
         reversed_run = runner.run(
@@ -179,6 +186,7 @@ def detect(
         reruns=done,
         reordered=True,
         detail=detail,
+        reversed_run=reversed_run,
     )
 
 
@@ -231,7 +239,6 @@ class FinalRunsJob:
 
         self._scratch = Path(tempfile.mkdtemp(prefix="mendbot-final-"))
         tree = self._scratch / "tree"
-        export_tree(runner.root, commit, tree)
         self.runner = TestRunner(
             runner.sandbox,
             tree,
@@ -243,6 +250,7 @@ class FinalRunsJob:
 
         def work() -> None:
             try:
+                export_tree(runner.root, commit, tree)  # here: the proof run need not wait
                 self._outcome = final_runs(
                     self.runner,
                     count,

@@ -157,6 +157,19 @@ def _functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.As
         yield name, node
 
 
+@lru_cache(maxsize=64)
+def _function_table(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions of a file by qualified name (every candidate of a file compares with
+    the same original, so this is worked out once)."""
+    tree = _parse(text)
+    return dict(_functions(tree)) if tree is not None else {}
+
+
+@lru_cache(maxsize=1024)
+def _dump(text: str, name: str) -> str:
+    return ast.dump(_function_table(text)[name])
+
+
 def changed_span(old: str, new: str) -> tuple[int, int]:
     """First and last line of ``new`` that differ from ``old`` (common prefix and suffix cut)."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
@@ -179,7 +192,7 @@ def changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.AST]]:
     if old_tree is None or new_tree is None or old == new:
         return []
     first, last = changed_span(old, new)
-    old_functions = dict(_functions(old_tree))
+    old_functions = _function_table(old)
     pairs: list[tuple[str, ast.AST, ast.AST]] = []
     inside_a_function = False
     for name, node in _functions(new_tree):
@@ -189,7 +202,7 @@ def changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.AST]]:
             continue
         inside_a_function = True
         before = old_functions.get(name)
-        if before is not None and ast.dump(before) != ast.dump(node):
+        if before is not None and _dump(old, name) != ast.dump(node):
             pairs.append((name, before, node))
     # innermost first: a change inside a nested function is judged there, not twice
     pairs = [p for p in pairs if not any(o[0].startswith(p[0] + ".") for o in pairs)]

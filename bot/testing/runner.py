@@ -67,6 +67,7 @@ class TestRunner:
             "-q",
             "--tb=line",  # a one-line failure report: full tracebacks cost more than the tests
             "--mendbot-test-timeout=0",
+            "--continue-on-collection-errors",  # a broken test file leaves the others usable
             *self.pytest_args,
         ]
 
@@ -184,6 +185,7 @@ class TestRunner:
                     CollectionError(path="", message=tail.strip().splitlines()[-1], traceback=tail)
                 ]
         coverage = read_coverage(coverage_file, self.project_dir) if coverage_file else {}
+        measured = coverage_file is not None and coverage_file.exists()
         return TestRun(
             results=tuple(results),
             collection_errors=tuple(errors),
@@ -192,20 +194,33 @@ class TestRunner:
             timed_out=process.timed_out,
             output_tail=tail,
             coverage=coverage,
+            has_coverage=measured,
         )
 
     def run_forked(
-        self, nodeids: Sequence[str], *, tag: str, per_test_timeout: float, timeout: float
+        self,
+        nodeids: Sequence[str],
+        *,
+        tag: str,
+        per_test_timeout: float,
+        timeout: float,
+        coverage: bool = False,
     ) -> TestRun | None:
         """Run ``nodeids`` in this order in one child of the persistent worker for the tree
         ``tag``: a run from the freshly collected state, without a new pytest start-up.
 
+        With ``coverage``, the child also records per-test line coverage (what a pytest-cov
+        run with test contexts records); a run that could not is returned without it.
         None when there is no worker, or it could not run them all; the caller then runs
-        pytest itself. No coverage, and node ids the worker did not collect are not run.
+        pytest itself. Node ids the worker did not collect are not run.
         """
+        if self.worker is not None and self.worker.tag == tag and not self.worker.alive:
+            return None  # it died (a collection that failed, say): another would too
         worker = self.warm(tag)
         if worker is None or not nodeids:
             return None
+        # the worker may write only into its own folder
+        coverage_out = worker.folder / f"coverage-{worker.batches + 1}.json"
         entry = {
             "edits": {},
             "targets": list(nodeids),
@@ -213,6 +228,7 @@ class TestRunner:
             "all": True,
             "timeout": timeout,
             "limits": {nodeid: per_test_timeout for nodeid in nodeids},
+            **({"coverage": str(coverage_out)} if coverage else {}),
         }
         started = time.monotonic()
         results, _ = worker.submit(
@@ -232,7 +248,20 @@ class TestRunner:
                     message=str(message).strip().splitlines()[-1][:300] if message else "",
                 )
             )
-        return TestRun(results=tuple(found), duration=time.monotonic() - started)
+        measured: dict[str, dict[str, frozenset[int]]] | None = None
+        if coverage and results[0].get("coverage") is True:
+            try:
+                raw = json.loads(coverage_out.read_text())
+            except (OSError, ValueError):
+                raw = None
+            if isinstance(raw, dict):
+                measured = relative_coverage(raw, self.project_dir)
+        return TestRun(
+            results=tuple(found),
+            duration=time.monotonic() - started,
+            coverage=measured or {},
+            has_coverage=measured is not None,
+        )
 
     def screen(
         self,
@@ -256,7 +285,14 @@ class TestRunner:
         }
         worker = self.warm(tag) if tag is not None else None
         if worker is not None:
-            return worker.submit(request, timeout)
+            results, error = worker.submit(request, timeout)
+            if not results and not worker.alive and worker.was_ready and tag is not None:
+                # it had been serving and died (killed from outside, out of memory):
+                # candidates never kill it, so one more worker screens the batch
+                worker = self.warm(tag)
+                if worker is not None:
+                    results, error = worker.submit(request, timeout)
+            return results, error
         result_dir = self._result_dir()
         batch = result_dir / "batch.json"
         out = result_dir / "screen.jsonl"
@@ -284,19 +320,37 @@ def read_coverage(path: Path, project_dir: Path) -> dict[str, dict[str, frozense
 
     data = CoverageData(basename=str(path))
     data.read()
-    root = project_dir.resolve()
-    per_test: dict[str, dict[str, set[int]]] = {}
+    by_context: dict[str, dict[str, list[int]]] = {}
     for measured in data.measured_files():
-        try:
-            relative = Path(measured).resolve().relative_to(root).as_posix()
-        except ValueError:
-            continue
         for line, contexts in data.contexts_by_lineno(measured).items():
             for context in contexts:
-                if not context:
-                    continue
-                nodeid = context.rsplit("|", 1)[0]
-                per_test.setdefault(nodeid, {}).setdefault(relative, set()).add(line)
+                if context:
+                    by_context.setdefault(context, {}).setdefault(measured, []).append(line)
+    return relative_coverage(by_context, project_dir)
+
+
+def relative_coverage(
+    by_context: Mapping[str, Mapping[str, Sequence[int]]], project_dir: Path
+) -> dict[str, dict[str, frozenset[int]]]:
+    """nodeid -> project-relative file -> lines, from context -> measured file -> lines
+    (a context is a node id, or pytest-cov's ``nodeid|phase``; files outside the project
+    are left out)."""
+    root = project_dir.resolve()
+    relative: dict[str, str | None] = {}
+    per_test: dict[str, dict[str, set[int]]] = {}
+    for context, files in by_context.items():
+        nodeid = context.rsplit("|", 1)[0] if "|" in context else context
+        for measured, lines in files.items():
+            if measured not in relative:
+                try:
+                    relative[measured] = Path(measured).resolve().relative_to(root).as_posix()
+                except ValueError:
+                    relative[measured] = None
+            name = relative[measured]
+            if name is not None and isinstance(lines, list):
+                per_test.setdefault(nodeid, {}).setdefault(name, set()).update(
+                    line for line in lines if isinstance(line, int)
+                )
     return {
         nodeid: {file: frozenset(lines) for file, lines in files.items()}
         for nodeid, files in per_test.items()

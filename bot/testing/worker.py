@@ -62,6 +62,7 @@ class ScreenWorker:
         self.folder = folder
         self.tag = tag
         self.batches = 0
+        self.was_ready = False  # it collected and waited for batches at some point
         self.result: ProcessResult | None = None
         self.failure: BaseException | None = None
         self._process: Any = None
@@ -120,6 +121,7 @@ class ScreenWorker:
             if not self.alive or time.monotonic() > deadline:
                 return False
             time.sleep(POLL_SECONDS)
+        self.was_ready = True
         return self.alive
 
     def submit(
