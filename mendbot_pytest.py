@@ -54,6 +54,7 @@ def pytest_addoption(parser: Any) -> None:
     group.addoption("--mendbot-screen", default=None)
     group.addoption("--mendbot-out", default=None)
     group.addoption("--mendbot-serve", default=None)
+    group.addoption("--mendbot-coverage", default=None)
 
 
 class _WorkerState:
@@ -318,6 +319,7 @@ class _Coverage:
     def __init__(self, out: str) -> None:
         self.out = out
         self.cov: Any = None
+        self.problem = ""
         try:
             import coverage
 
@@ -325,7 +327,8 @@ class _Coverage:
                 data_file=None, source=[os.getcwd()], config_file=True, auto_data=False
             )
             self.cov.start()
-        except Exception:
+        except Exception as error:
+            self.problem = f"{type(error).__name__}: {error}"
             self.cov = None
 
     def switch(self, nodeid: str) -> None:
@@ -338,6 +341,9 @@ class _Coverage:
 
     def save(self) -> bool:
         if self.cov is None:
+            if self.problem:
+                with contextlib.suppress(OSError):
+                    Path(self.out + ".error").write_text(self.problem)
             return False
         try:
             self.cov.stop()
@@ -693,6 +699,40 @@ def _probe_complete(
     except ValueError:
         return None
     return loaded if isinstance(loaded, dict) else None
+
+
+class _RunCoverage:
+    """``--mendbot-coverage=FILE``: per-test coverage of an ordinary run, measured while the
+    tests run (from the first test on, not during collection: import-time lines belong to
+    no test anyway), so a measured run costs little more than a plain one."""
+
+    tracer: _Coverage | None = None
+
+
+_RUN_COVERAGE = _RunCoverage()
+
+
+@pytest.hookimpl(hookwrapper=True, specname="pytest_runtestloop")
+def pytest_runtestloop_measured(session: Any) -> Any:
+    out = session.config.getoption("--mendbot-coverage")
+    worker = getattr(session.config, "workerinput", None)  # a pytest-xdist worker
+    if out and worker is not None:
+        out = f"{out}.{worker.get('workerid', os.getpid())}"
+    controller = session.config.pluginmanager.hasplugin("dsession")  # xdist's, runs none
+    if out and not controller:
+        _RUN_COVERAGE.tracer = _Coverage(out)
+    try:
+        yield
+    finally:
+        tracer, _RUN_COVERAGE.tracer = _RUN_COVERAGE.tracer, None
+        if tracer is not None:
+            tracer.save()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
+    if _RUN_COVERAGE.tracer is not None:
+        _RUN_COVERAGE.tracer.switch(item.nodeid)
 
 
 IDLE_LIMIT = 3600.0  # a persistent worker nobody talks to for this long exits

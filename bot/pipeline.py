@@ -9,7 +9,11 @@ screening (``gates/overfit.py``). Screening gathers up to ``rank_pool`` plausibl
 which are ranked by flags, behaviour on the passing tests' calls, size and prior
 (``gates/ranking.py``) and proven in that order: static tools, the whole suite, the import check,
 coverage of the changed lines, then the final runs (``gates/keeper.py``). Every gate's result is
-in the round's commit message, the trace and ``RunResult.extra["gates"]``."""
+in the round's commit message, the trace and ``RunResult.extra["gates"]``.
+
+Time: the runs that need nothing from each other share the two cores. The screening worker
+starts beside the baseline run, the flakiness re-run (with per-test coverage) is one of its
+children, and the final runs go beside the proof run on a copy of the committed tree."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from bot import workspace as ws
 from bot.analysis.classify import failures_of, is_test_path
 from bot.analysis.localize import localize
 from bot.analysis.rca import root_cause_note
+from bot.analysis.source import parse
 from bot.config import Settings
 from bot.edits import check_path
 from bot.engines.base import Engine, FeedbackLog, RepairContext
@@ -767,8 +772,11 @@ def _admissible(candidate: Candidate, inputs: RoundInputs) -> tuple[str, str]:
         )
         if problem:
             return "guard", problem
+        tree = parse(edit.new_text)  # the engine parsed it already: cached
         try:
-            compile(edit.new_text, edit.path, "exec", dont_inherit=True)
+            compile(
+                tree if tree is not None else edit.new_text, edit.path, "exec", dont_inherit=True
+            )
         except (SyntaxError, ValueError) as error:
             return "guard", f"does not compile: {error}"
     return inputs.trust.keeper.refusal(candidate, inputs.code, inputs.tests, inputs.literals)

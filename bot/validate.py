@@ -3,11 +3,13 @@
 Screening answers one question per candidate: do some of the failing tests pass now, while the
 passing tests that cover the changed lines still pass? Two paths answer it:
 
-* ``fast``: one pytest worker per batch collects the suite once and forks a child per
-  candidate (see ``mendbot_pytest``), so a candidate costs a fork and its tests, not an
-  interpreter and a pytest start-up. Candidates run in parallel, the verdict of each is keyed
-  by its position, and the first plausible one in candidate order wins: the same run twice
-  gives the same winner whatever finished first.
+* ``fast``: a pytest worker collects the suite once and forks a child per candidate (see
+  ``mendbot_pytest``), so a candidate costs a fork and its tests, not an interpreter and a
+  pytest start-up. Where the sandbox allows it the worker stays up for every batch of the
+  same tree (``bot/testing/worker.py``; the pipeline starts it beside the baseline run), so a
+  repair pays one start-up per round, not one per batch. Candidates run in parallel, the
+  verdict of each is keyed by its position, and the first plausible one in candidate order
+  wins: the same run twice gives the same winner whatever finished first.
 * ``naive``: a fresh pytest subprocess per candidate, with the files written into the
   worktree. It is the reference the fast path is measured against, and the fallback where
   the fast path cannot judge (a module that does not import, a change it cannot swap in).

@@ -20,7 +20,7 @@ from test_screening import CALC, TESTS, Everything, candidates
 from bot.gates.flaky import FinalRunsJob
 from bot.models import Outcome, Workspace
 from bot.sandbox.local import LocalSandbox
-from bot.testing.runner import TestRunner
+from bot.testing.runner import TestRunner, relative_coverage
 from bot.validate import Validator
 from bot.workspace import tree_id
 
@@ -127,7 +127,7 @@ def test_the_worker_ends_when_mendbot_dies(make_repo: Callable[..., Path]) -> No
         import sys, time
         from pathlib import Path
         from bot.sandbox.local import LocalSandbox
-        from bot.testing.runner import TestRunner
+        from bot.testing.runner import TestRunner, relative_coverage
         root = Path({str(root)!r})
         runner = TestRunner(LocalSandbox(), root, root, autoload=False)
         worker = runner.warm("tree")
@@ -254,5 +254,125 @@ def test_final_runs_report_a_failure_from_the_copy(make_repo: Callable[..., Path
             deadline=time.monotonic() + 120,
         ).result()
         assert excluded.status == "passed"
+    finally:
+        runner.close()
+
+
+COVERED = {
+    "shop.py": """
+def price(amount, member):
+    if member:
+        return amount * 0.9
+    return amount
+
+
+def label(amount):
+    if amount > 100:
+        return "big"
+    return "small"
+""",
+    "tests/conftest.py": """
+import pytest
+
+
+@pytest.fixture
+def base():
+    value = 50
+    return value
+""",
+    "tests/test_shop.py": """
+from shop import label, price
+
+
+def test_member(base):
+    assert price(base, True) == 45
+
+
+def test_plain():
+    assert price(10, False) == 10
+
+
+def test_label_fails():
+    assert label(150) == "huge"
+""",
+}
+
+
+def pytest_cov_contexts(root: Path, data: Path) -> dict[str, dict[str, frozenset[int]]]:
+    """Per-test coverage as pytest-cov records it (--cov-context=test): the reference."""
+    from coverage import CoverageData
+
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "pytest_cov"),
+            *("--cov=.", "--cov-context=test", "--cov-report="),
+        ],
+        cwd=root,
+        env={**os.environ, "COVERAGE_FILE": str(data), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        capture_output=True,
+        check=False,
+    )
+    found = CoverageData(basename=str(data))
+    found.read()
+    by_context: dict[str, dict[str, list[int]]] = {}
+    for measured in found.measured_files():
+        for line, contexts in found.contexts_by_lineno(measured).items():
+            for context in contexts:
+                if context:
+                    by_context.setdefault(context, {}).setdefault(measured, []).append(line)
+    return relative_coverage(by_context, root)
+
+
+def test_mendbot_coverage_matches_pytest_cov(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_repo(COVERED)
+    reference = pytest_cov_contexts(root, tmp_path / "reference.coverage")
+    assert len(reference) == 3
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        # an ordinary run measured by mendbot's plugin
+        measured = runner.run(timeout=60, per_test_timeout=5, coverage=True)
+        assert measured.has_coverage
+        assert {k: dict(v) for k, v in measured.coverage.items()} == {
+            k: dict(v) for k, v in reference.items()
+        }
+        nodeids = [r.nodeid for r in measured.results]
+        forked = runner.run_forked(nodeids, tag="t", per_test_timeout=5, timeout=30, coverage=True)
+        assert forked is not None and forked.has_coverage
+        assert {k: dict(v) for k, v in forked.coverage.items()} == {
+            k: dict(v) for k, v in measured.coverage.items()
+        }
+        # the lines of the member branch belong to test_member only
+        member = forked.coverage["tests/test_shop.py::test_member"]["shop.py"]
+        plain = forked.coverage["tests/test_shop.py::test_plain"]["shop.py"]
+        assert 3 in member and 3 not in plain and 4 in plain
+        # reversed, each test still covers what it runs
+        backwards = runner.run_forked(
+            nodeids[::-1], tag="t", per_test_timeout=5, timeout=30, coverage=True
+        )
+        assert backwards is not None
+        assert dict(backwards.coverage) == dict(forked.coverage)
+        # without coverage asked for, none is recorded
+        plain_run = runner.run_forked(nodeids, tag="t", per_test_timeout=5, timeout=30)
+        assert plain_run is not None and not plain_run.has_coverage and not plain_run.coverage
+    finally:
+        runner.close()
+
+
+def test_mendbot_coverage_under_xdist_merges_the_workers(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_repo(COVERED)
+    reference = pytest_cov_contexts(root, tmp_path / "reference.coverage")
+    runner = TestRunner(
+        LocalSandbox(), root, root, pytest_args=("-p", "xdist", "-n", "2"), autoload=False
+    )
+    try:
+        measured = runner.run(timeout=120, per_test_timeout=10, coverage=True)
+        assert len(measured.results) == 3 and measured.has_coverage
+        assert {k: dict(v) for k, v in measured.coverage.items()} == {
+            k: dict(v) for k, v in reference.items()
+        }
     finally:
         runner.close()

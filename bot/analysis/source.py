@@ -8,9 +8,11 @@ from functools import lru_cache
 
 @lru_cache(maxsize=512)
 def parse(text: str) -> ast.Module | None:
+    """The tree of ``text``, or None when it does not parse. Cached and shared: callers must
+    not change the tree."""
     try:
         return ast.parse(text)
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a null byte in the source
         return None
 
 

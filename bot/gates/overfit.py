@@ -29,6 +29,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.analysis.source import parse
+
 TRIVIAL_LITERALS = frozenset(
     {
         ("NoneType", "None"),
@@ -132,12 +134,8 @@ def failing_test_literals(
 # ---------------------------------------------------------------- which functions changed
 
 
-@lru_cache(maxsize=256)
 def _parse(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None
+    return parse(text)  # the engine's parse: a candidate's text is parsed once
 
 
 def _functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
@@ -188,6 +186,15 @@ def changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.AST]]:
 
     Touched module-level code is returned under the name ``""`` (old and new module trees).
     """
+    return list(_changed_functions(old, new))
+
+
+@lru_cache(maxsize=256)  # the refusal check and the probe plan both ask, per candidate
+def _changed_functions(old: str, new: str) -> tuple[tuple[str, ast.AST, ast.AST], ...]:
+    return tuple(_find_changed_functions(old, new))
+
+
+def _find_changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.AST]]:
     old_tree, new_tree = _parse(old), _parse(new)
     if old_tree is None or new_tree is None or old == new:
         return []

@@ -9,7 +9,7 @@ removed; output capped both by the log driver and when read back; only the run's
 variables in the environment (never a token, whatever its name).
 
 Paths. A command names its files by host paths (``--junitxml=<result_dir>/junit.xml``,
-``COVERAGE_FILE``, the support folder on ``PYTHONPATH``, ``--cov=.`` relative to the workdir),
+the support folder on ``PYTHONPATH``, the coverage file mendbot names),
 and tracebacks and coverage data name the files of the worktree. So every folder is mounted at
 its own host path inside the container, and nothing needs rewriting: the worktree, from a
 throwaway copy made for the run (so nothing the tests write there leaks back), the result

@@ -146,26 +146,25 @@ class TestRunner:
             f"--junitxml={junit}",
             f"--mendbot-test-timeout={per_test_timeout:.3f}",
         ]
-        env = {"COVERAGE_FILE": str(result_dir / ".coverage")}
         use_coverage = coverage and self.coverage_available
+        coverage_out = result_dir / "coverage.json"
         if use_coverage:
-            if not self.autoload:
-                argv += ["-p", "pytest_cov"]
-            argv += ["--cov=.", "--cov-context=test", "--cov-report="]
+            # measured by mendbot's plugin with coverage.py, per test, as the tests run
+            argv.append(f"--mendbot-coverage={coverage_out}")
         if selection:
             argv += list(self.pytest_args)
         argv += list(nodeids)
-        process = self.sandbox.run(self._command(argv, result_dir, timeout, env))
-        if use_coverage and process.returncode == EXIT_USAGE and "--cov" in process.stderr:
+        process = self.sandbox.run(self._command(argv, result_dir, timeout, {}))
+        run = self._read(process, junit, coverage_out if use_coverage else None)
+        problem = Path(f"{coverage_out}.error")
+        if use_coverage and not run.has_coverage and problem.exists():
             self.coverage_available = False
             self.warnings.append(
-                "pytest-cov is not installed where the tests run: no per-test coverage, "
-                "so fault localization uses tracebacks only"
+                "coverage.py could not measure the tests "
+                f"({problem.read_text().strip()[:200]}): no per-test coverage, so fault "
+                "localization uses tracebacks only"
             )
-            return self.run(
-                nodeids, timeout=timeout, per_test_timeout=per_test_timeout, selection=selection
-            )
-        return self._read(process, junit, result_dir / ".coverage" if use_coverage else None)
+        return run
 
     def _read(self, process: ProcessResult, junit: Path, coverage_file: Path | None) -> TestRun:
         results, errors = parse_junit(junit)
@@ -184,8 +183,8 @@ class TestRunner:
                 errors = [
                     CollectionError(path="", message=tail.strip().splitlines()[-1], traceback=tail)
                 ]
-        coverage = read_coverage(coverage_file, self.project_dir) if coverage_file else {}
-        measured = coverage_file is not None and coverage_file.exists()
+        found = read_coverage(coverage_file, self.project_dir) if coverage_file else None
+        coverage, measured = found or {}, found is not None
         return TestRun(
             results=tuple(results),
             collection_errors=tuple(errors),
@@ -312,21 +311,28 @@ class TestRunner:
         return results, error
 
 
-def read_coverage(path: Path, project_dir: Path) -> dict[str, dict[str, frozenset[int]]]:
-    """nodeid -> project-relative file -> lines, from pytest-cov's per-test contexts."""
-    if not path.exists():
-        return {}
-    from coverage import CoverageData
-
-    data = CoverageData(basename=str(path))
-    data.read()
-    by_context: dict[str, dict[str, list[int]]] = {}
-    for measured in data.measured_files():
-        for line, contexts in data.contexts_by_lineno(measured).items():
-            for context in contexts:
-                if context:
-                    by_context.setdefault(context, {}).setdefault(measured, []).append(line)
-    return relative_coverage(by_context, project_dir)
+def read_coverage(path: Path, project_dir: Path) -> dict[str, dict[str, frozenset[int]]] | None:
+    """nodeid -> project-relative file -> lines, from the JSON mendbot's plugin wrote (one
+    file per pytest-xdist worker when the tests ran under xdist); None when none was."""
+    files = [path] if path.exists() else []
+    files += sorted(path.parent.glob(path.name + ".gw*"))
+    if not files:
+        return None
+    merged: dict[str, dict[str, list[int]]] = {}
+    for file in files:
+        try:
+            loaded = json.loads(file.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(loaded, dict):
+            continue
+        for context, measured in loaded.items():
+            if isinstance(measured, dict):
+                into = merged.setdefault(str(context), {})
+                for name, lines in measured.items():
+                    if isinstance(lines, list):
+                        into.setdefault(str(name), []).extend(lines)
+    return relative_coverage(merged, project_dir)
 
 
 def relative_coverage(
