@@ -30,6 +30,7 @@ import json
 import os
 import select
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -463,6 +464,112 @@ def _prepare(session: Any) -> tuple[list[Any], dict[str, types.ModuleType]]:
     return items, by_file
 
 
+class _Zygote:
+    """Forks the candidates' processes, so that their parent is not the worker.
+
+    It is a fork of the worker made once per batch, and for each candidate it forks a child
+    in a process group of its own and hands the read end of that child's result pipe back to
+    the worker (``socket.send_fds``). Code under test that kills its parent kills the zygote,
+    never the worker, which starts another and goes on; a timeout kills the child's group.
+    One fork and one exit per candidate, where a per-candidate middle process cost two.
+    The zygote reaps the children; the worker reads their results from the pipes.
+    """
+
+    def __init__(
+        self,
+        candidates: list[dict[str, Any]],
+        items: list[Any],
+        by_file: dict[str, types.ModuleType],
+    ) -> None:
+        self.candidates, self.items, self.by_file = candidates, items, by_file
+        self.sock: socket.socket | None = None
+        self.pid = 0
+        self._start()
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            try:
+                self._serve(theirs)
+            finally:
+                os._exit(0)
+        theirs.close()
+        self.sock, self.pid = ours, pid
+
+    def _serve(self, sock: socket.socket) -> None:
+        gc.disable()
+        while True:
+            ready = select.select([sock], [], [], 0.2)[0]
+            _reap_children()
+            if not ready:
+                continue
+            message = sock.recv(64)
+            if not message:
+                break
+            index = int(message)
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                sock.close()
+                os.close(read_fd)
+                os.setpgid(0, 0)
+                _child(self.candidates[index], self.items, self.by_file, write_fd)
+            os.close(write_fd)
+            socket.send_fds(sock, [str(pid).encode()], [read_fd])
+            os.close(read_fd)
+        deadline = time.monotonic() + 1.0  # what the worker stopped is gone in a moment
+        while _reap_children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def spawn(self, index: int) -> tuple[int, int]:
+        """Start candidate ``index``: (its pid, the read end of its result pipe)."""
+        for _ in range(3):
+            try:
+                assert self.sock is not None
+                self.sock.send(str(index).encode())
+                message, fds, _, _ = socket.recv_fds(self.sock, 64, 1)
+                if message and fds:
+                    return int(message), fds[0]
+            except OSError:
+                pass
+            self._restart()  # a candidate killed it (its parent), or it could not fork
+        raise RuntimeError("cannot start a process for the candidate")
+
+    def _restart(self) -> None:
+        self.close()
+        self._start()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.pid:
+            deadline = time.monotonic() + 2.0
+            while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() > deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.005)
+            self.pid = 0
+
+
+def _reap_children() -> bool:
+    """Reap every child that ended; whether any is still running."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+
+
 def _screen(
     session: Any,
     batch_path: str,
@@ -527,47 +634,27 @@ def _screen(
         if reason is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # what it wrote (the pipe does not block)
             while chunk := os.read(read_fd, 65536):
                 buffer.extend(chunk)
         os.close(read_fd)
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)  # grandchildren left in the child's group
+            os.killpg(pid, signal.SIGKILL)  # processes it left behind in its group
         if reason is not None:
             record(index, {kind or "timeout": reason})
             return
         try:
             result = json.loads(bytes(buffer).decode())
         except ValueError:
-            code = os.waitstatus_to_exitcode(status)
-            result = {"crash": f"the test process died (exit status {code}) before reporting"}
+            result = {"crash": "the test process died before reporting (a crash or an exit)"}
         record(index, result)
 
+    zygote = _Zygote(candidates, items, by_file)
     try:
         while (next_index < len(candidates) or running) and not decided():
             while next_index < len(candidates) and len(running) < workers and not decided():
                 candidate = candidates[next_index]
-                read_fd, write_fd = os.pipe()
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    # An intermediate process in a group of its own runs the candidate in a
-                    # grandchild: code under test that kills its parent kills only this one,
-                    # never the worker, and a timeout kills the whole group.
-                    os.close(read_fd)
-                    os.setpgid(0, 0)
-                    inner = os.fork()
-                    if inner == 0:
-                        _child(candidate, items, by_file, write_fd)
-                    os.close(write_fd)
-                    _, status = os.waitpid(inner, 0)
-                    code = os.waitstatus_to_exitcode(status)
-                    os._exit(128 - code if code < 0 else code & 0xFF)
-                os.close(write_fd)
+                pid, read_fd = zygote.spawn(next_index)
                 os.set_blocking(read_fd, False)
                 deadline = time.monotonic() + float(candidate.get("timeout", 10.0))
                 running[read_fd] = (pid, next_index, deadline, 0.0, bytearray())
@@ -595,6 +682,7 @@ def _screen(
     finally:
         for fd, (pid, index, _, _, buffer) in list(running.items()):
             reap(pid, index, fd, buffer, "not needed: an earlier candidate won", "cancelled")
+        zygote.close()
         if decided():  # tells the caller that missing results were not needed
             record(-1, {"decided": True})
         if stop_at_first and want > 1:
