@@ -259,29 +259,73 @@ def _nested(root: ast.AST) -> Iterator[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _tests(root: ast.AST) -> list[ast.expr]:
-    found: list[ast.expr] = []
+_DUMPED: dict[int, tuple[ast.AST, str]] = {}
+
+
+def _node_dump(node: ast.AST) -> str:
+    """``ast.dump(node)``, remembered: every candidate of a file compares with the same
+    original nodes. The entry keeps the node alive, so its id cannot be reused."""
+    entry = _DUMPED.get(id(node))
+    if entry is not None and entry[0] is node:
+        return entry[1]
+    if len(_DUMPED) > 8192:
+        _DUMPED.clear()
+    dumped = ast.dump(node)
+    _DUMPED[id(node)] = (node, dumped)
+    return dumped
+
+
+@dataclass
+class _Facts:
+    """What the checks look at in a function (or module), found in one walk."""
+
+    tests: list[ast.expr]
+    returns: list[ast.Return]
+    handlers: list[ast.ExceptHandler]
+    compares: list[ast.Compare]
+    statements: int
+    literals: set[Literal]
+
+
+_FACTS: dict[int, tuple[ast.AST, _Facts]] = {}
+
+
+def _facts(root: ast.AST, *, remember: bool = False) -> _Facts:
+    entry = _FACTS.get(id(root)) if remember else None
+    if entry is not None and entry[0] is root:
+        return entry[1]
+    tests: list[ast.expr] = []
+    returns: list[ast.Return] = []
+    handlers: list[ast.ExceptHandler] = []
+    compares: list[ast.Compare] = []
     for node in _nested(root):
         if isinstance(node, ast.If | ast.While | ast.IfExp | ast.Assert):
-            found.append(node.test)
+            tests.append(node.test)
         elif isinstance(node, ast.comprehension):
-            found.extend(node.ifs)
+            tests.extend(node.ifs)
+        if isinstance(node, ast.Return):
+            returns.append(node)
+        elif isinstance(node, ast.ExceptHandler):
+            handlers.append(node)
+        elif isinstance(node, ast.Compare):
+            compares.append(node)
+    found = _Facts(tests, returns, handlers, compares, len(_statements(root)), _literals_in([root]))
+    if remember:
+        if len(_FACTS) > 1024:
+            _FACTS.clear()
+        _FACTS[id(root)] = (root, found)
     return found
 
 
-def _returns(root: ast.AST) -> list[ast.Return]:
-    return [node for node in _nested(root) if isinstance(node, ast.Return)]
-
-
 def _dumps(nodes: Iterable[ast.AST | None]) -> Counter[str]:
-    return Counter(ast.dump(n) if n is not None else "None" for n in nodes)
+    return Counter(_node_dump(n) if n is not None else "None" for n in nodes)
 
 
 def _added(old: Iterable[ast.AST], new: Iterable[ast.AST]) -> list[ast.AST]:
     remaining = _dumps(old)
     added: list[ast.AST] = []
     for node in new:
-        key = ast.dump(node)
+        key = _node_dump(node)
         if remaining[key] > 0:
             remaining[key] -= 1
         else:
@@ -316,7 +360,8 @@ def _check_pair(
     def add(kind: str, reject: bool, detail: str, at: ast.AST | None = None) -> None:
         findings.append(Finding(kind, reject, detail, path, getattr(at, "lineno", line)))
 
-    old_tests, new_tests = _tests(old), _tests(new)
+    before, after = _facts(old, remember=True), _facts(new)  # the original: worked out once
+    old_tests, new_tests = before.tests, after.tests
     lost_tests = [t for t in _added(new_tests, old_tests) if not _is_constant(t)]
     for test in _added(old_tests, new_tests):
         if _is_constant(test) and lost_tests:
@@ -328,7 +373,7 @@ def _check_pair(
             )
             break
 
-    old_returns, new_returns = _returns(old), _returns(new)
+    old_returns, new_returns = before.returns, after.returns
     lost_values = [
         r for r in _added(new_returns, old_returns) if isinstance(r, ast.Return) and r.value
     ]
@@ -345,9 +390,7 @@ def _check_pair(
             )
             break
 
-    old_handlers = [n for n in _nested(old) if isinstance(n, ast.ExceptHandler)]
-    new_handlers = [n for n in _nested(new) if isinstance(n, ast.ExceptHandler)]
-    for handler in _added(old_handlers, new_handlers):
+    for handler in _added(before.handlers, after.handlers):
         assert isinstance(handler, ast.ExceptHandler)
         if not _does_nothing(handler):
             continue
@@ -361,10 +404,8 @@ def _check_pair(
             handler,
         )
 
-    old_constants = _literals_in([old])
-    old_compares = [n for n in _nested(old) if isinstance(n, ast.Compare)]
-    new_compares = [n for n in _nested(new) if isinstance(n, ast.Compare)]
-    for compare in _added(old_compares, new_compares):
+    old_constants = before.literals
+    for compare in _added(before.compares, after.compares):
         assert isinstance(compare, ast.Compare)
         if not any(isinstance(op, EQUALITY) for op in compare.ops):
             continue
@@ -387,7 +428,7 @@ def _check_pair(
             )
             break
 
-    removed = len(_statements(old)) - len(_statements(new))
+    removed = before.statements - after.statements
     if removed > 0:
         add(
             "removes-statements",
