@@ -21,6 +21,7 @@ It does three things:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import importlib.abc
@@ -29,6 +30,7 @@ import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -39,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import mendbot_writes
 
 TIMEOUT_MARK = "mendbot-timeout"
 
@@ -60,6 +64,7 @@ def pytest_addoption(parser: Any) -> None:
 
 class _WorkerState:
     active = False
+    basetemp = ""
 
 
 _WORKER = _WorkerState()
@@ -423,10 +428,18 @@ def _run_items(
 
 
 def _child(
-    candidate: dict[str, Any], items: list[Any], by_file: dict[str, types.ModuleType], write_fd: int
+    candidate: dict[str, Any],
+    items: list[Any],
+    by_file: dict[str, types.ModuleType],
+    write_fd: int,
+    folder: str,
 ) -> None:
     gc.disable()  # a short-lived child: collecting would only copy the parent's pages
     try:
+        # from here on, every change to the file system is journaled first (in ``folder``),
+        # so that the worker can undo it: the candidate's module code runs when it is applied
+        measured_into = os.path.dirname(str(candidate.get("coverage") or ""))
+        mendbot_writes.arm(folder, (_WORKER.basetemp, measured_into))
         problem = _apply_candidate(candidate["edits"], by_file)
         if problem:
             result: dict[str, Any] = {"unscreenable": problem}
@@ -453,6 +466,12 @@ def _child(
 def _prepare(session: Any) -> tuple[list[Any], dict[str, types.ModuleType]]:
     """What every candidate's child starts from: the collected items and loaded modules."""
     _WORKER.active = True
+    mendbot_writes.install()
+    # pytest's temporary folders: made here, once, so that every child makes its numbered
+    # folders inside the same one (atomically, by mkdir) and none cleans up another's
+    with contextlib.suppress(Exception):
+        factory = session.config._tmp_path_factory
+        _WORKER.basetemp = str(factory.getbasetemp())
     with contextlib.suppress(ImportError):  # loaded once here, not in every measuring child
         import coverage  # noqa: F401
     items = list(session.items)
@@ -480,8 +499,10 @@ class _Zygote:
         candidates: list[dict[str, Any]],
         items: list[Any],
         by_file: dict[str, types.ModuleType],
+        root: str,
     ) -> None:
         self.candidates, self.items, self.by_file = candidates, items, by_file
+        self.root = root  # the children's own folders (write journals) go in here
         self.sock: socket.socket | None = None
         self.pid = 0
         self._start()
@@ -510,14 +531,15 @@ class _Zygote:
             message = sock.recv(64)
             if not message:
                 break
-            index = int(message)
+            index, attempt = (int(part) for part in message.split())
             read_fd, write_fd = os.pipe()
             pid = os.fork()
             if pid == 0:
                 sock.close()
                 os.close(read_fd)
                 os.setpgid(0, 0)
-                _child(self.candidates[index], self.items, self.by_file, write_fd)
+                folder = self.folder(index, attempt)
+                _child(self.candidates[index], self.items, self.by_file, write_fd, folder)
             os.close(write_fd)
             socket.send_fds(sock, [str(pid).encode()], [read_fd])
             os.close(read_fd)
@@ -525,12 +547,16 @@ class _Zygote:
         while _reap_children() and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    def spawn(self, index: int) -> tuple[int, int]:
+    def folder(self, index: int, attempt: int) -> str:
+        """The folder of the child running candidate ``index`` for the ``attempt``-th time."""
+        return os.path.join(self.root, f"c{index}-{attempt}")
+
+    def spawn(self, index: int, attempt: int) -> tuple[int, int]:
         """Start candidate ``index``: (its pid, the read end of its result pipe)."""
         for _ in range(3):
             try:
                 assert self.sock is not None
-                self.sock.send(str(index).encode())
+                self.sock.send(f"{index} {attempt}".encode())
                 message, fds, _, _ = socket.recv_fds(self.sock, 64, 1)
                 if message and fds:
                     return int(message), fds[0]
@@ -559,6 +585,9 @@ class _Zygote:
             self.pid = 0
 
 
+MAX_ATTEMPTS = 4  # runs of one candidate that other candidates' writes may spoil
+
+
 def _reap_children() -> bool:
     """Reap every child that ended; whether any is still running."""
     while True:
@@ -581,9 +610,11 @@ def _screen(
     stop_at_first = bool(batch.get("stop_at_first", True))
     candidates: list[dict[str, Any]] = batch["candidates"]
     items, by_file = prepared or _prepare(session)
-    running: dict[int, tuple[int, int, float, float, bytearray]] = {}
+    # read end of a child's result pipe -> (pid, candidate index, deadline, its folder, output)
+    running: dict[int, tuple[int, int, float, str, bytearray]] = {}
     results: dict[int, dict[str, Any]] = {}
-    next_index = 0
+    queue = collections.deque(range(len(candidates)))  # what is still to run, in order
+    attempts: dict[int, int] = {}
     out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
 
     started = time.monotonic()
@@ -628,60 +659,102 @@ def _screen(
             return time.monotonic() - first_complete_at[0] > slice_seconds
         return False
 
-    def reap(
-        pid: int, index: int, read_fd: int, buffer: bytearray, reason: str | None, kind: str = ""
-    ) -> None:
-        if reason is not None:
+    def reap(fd: int, reason: str | None = None, kind: str = "", *, keep: bool = True) -> bool:
+        """End the child reading into ``fd``, put back what it changed on disk and record its
+        result (unless ``keep`` is false). Returns whether it changed anything."""
+        pid, index, _, folder, buffer = running.pop(fd)
+        if reason is not None or not keep:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(OSError):  # what it wrote (the pipe does not block)
-            while chunk := os.read(read_fd, 65536):
+            while chunk := os.read(fd, 65536):
                 buffer.extend(chunk)
-        os.close(read_fd)
+        os.close(fd)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)  # processes it left behind in its group
+        changed, unknown = mendbot_writes.restore(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not keep:
+            return changed
         if reason is not None:
-            record(index, {kind or "timeout": reason})
-            return
-        try:
-            result = json.loads(bytes(buffer).decode())
-        except ValueError:
-            result = {"crash": "the test process died before reporting (a crash or an exit)"}
+            result: dict[str, Any] = {kind or "timeout": reason}
+        else:
+            try:
+                result = json.loads(bytes(buffer).decode())
+            except ValueError:
+                result = {"crash": "the test process died before reporting (a crash or an exit)"}
+        if unknown and candidates[index].get("edits") and "cancelled" not in result:
+            # its writes could not all be undone, or it ran other programs (which run the
+            # code on disk, not the candidate): only a fresh pytest run can judge it
+            result = {"unscreenable": f"the candidate's tests {unknown}"}
         record(index, result)
+        return changed
 
-    zygote = _Zygote(candidates, items, by_file)
+    def retry(fd: int) -> None:
+        """Stop the child reading into ``fd`` and run its candidate again later."""
+        index = running[fd][1]
+        reap(fd, keep=False)
+        if attempts.get(index, 0) >= MAX_ATTEMPTS:
+            record(index, {"unscreenable": "other candidates' files kept changing under it"})
+        else:
+            queue.appendleft(index)
+
+    def wrote(fd: int) -> bool:
+        journal = mendbot_writes.journal_path(running[fd][3])
+        with contextlib.suppress(OSError):
+            return os.path.getsize(journal) > 0
+        return False
+
+    def finished(fd: int, reason: str | None = None) -> None:
+        """A child ended (or ran out of time). What it changed is put back, and no other
+        candidate's verdict may depend on it: the ones that ran beside a child that changed
+        files run again, one at a time from then on."""
+        nonlocal workers
+        others = [other for other in running if other != fd]
+        if any(wrote(other) for other in others):
+            retry(fd)  # it ran beside one that changed files: its result may depend on them
+            workers = 1  # and nothing starts beside that one any more
+            return
+        if reap(fd, reason) and others:
+            for other in sorted(others, key=lambda item: -running[item][1]):
+                retry(other)
+            workers = 1
+
+    root = str(Path(out_path).with_suffix("")) + ".children"
+    os.makedirs(root, exist_ok=True)
+    zygote = _Zygote(candidates, items, by_file, root)
     try:
-        while (next_index < len(candidates) or running) and not decided():
-            while next_index < len(candidates) and len(running) < workers and not decided():
-                candidate = candidates[next_index]
-                pid, read_fd = zygote.spawn(next_index)
+        while (queue or running) and not decided():
+            while queue and len(running) < workers and not decided():
+                index = queue.popleft()
+                attempts[index] = attempts.get(index, 0) + 1
+                pid, read_fd = zygote.spawn(index, attempts[index])
                 os.set_blocking(read_fd, False)
-                deadline = time.monotonic() + float(candidate.get("timeout", 10.0))
-                running[read_fd] = (pid, next_index, deadline, 0.0, bytearray())
-                next_index += 1
+                deadline = time.monotonic() + float(candidates[index].get("timeout", 10.0))
+                folder = zygote.folder(index, attempts[index])
+                running[read_fd] = (pid, index, deadline, folder, bytearray())
             if not running:
                 break
             wait_for = max(0.0, min(entry[2] for entry in running.values()) - time.monotonic())
             readable, _, _ = select.select(list(running), [], [], min(wait_for, 1.0))
             for fd in readable:
-                pid, index, deadline, _, buffer = running[fd]
+                if fd not in running:
+                    continue  # stopped meanwhile, to run again
                 try:
                     chunk = os.read(fd, 65536)
                 except BlockingIOError:
                     continue
                 if chunk:
-                    buffer.extend(chunk)
+                    running[fd][4].extend(chunk)
                     continue
-                del running[fd]
-                reap(pid, index, fd, buffer, None)
+                finished(fd)
             now = time.monotonic()
-            for fd, (pid, index, deadline, _, buffer) in list(running.items()):
-                if now >= deadline:
-                    del running[fd]
-                    reap(pid, index, fd, buffer, "the candidate ran past its time limit")
+            for fd in [fd for fd, entry in running.items() if now >= entry[2]]:
+                if fd in running:
+                    finished(fd, "the candidate ran past its time limit")
     finally:
-        for fd, (pid, index, _, _, buffer) in list(running.items()):
-            reap(pid, index, fd, buffer, "not needed: an earlier candidate won", "cancelled")
+        for fd in list(running):
+            reap(fd, "not needed: an earlier candidate won", "cancelled")
         zygote.close()
         if decided():  # tells the caller that missing results were not needed
             record(-1, {"decided": True})
@@ -690,6 +763,7 @@ def _screen(
             if report is not None:
                 record(-2, {"probe": report})
         out.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _probe_complete(

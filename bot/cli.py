@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -315,6 +316,9 @@ def main(argv: Sequence[str] | None = None, *, entry: click.Command | None = Non
     # SIGTERM (a CI cancel, a killed pre-commit) unwinds like Ctrl-C, so that the sandboxed
     # test processes are killed and the worktree is removed on the way out
     signal.signal(signal.SIGTERM, _terminate)
+    # mendbot parses the project's code and thousands of candidate edits of it; what Python
+    # would warn about in them ("is" with a literal, say) is the code's business, not output
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
     try:
         command.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SystemExit:

@@ -54,6 +54,8 @@ class TestSelection(Protocol):
 
 
 TIMEOUT_FACTOR = 5.0
+STARTUP_FLOOR = 5.0
+STARTUP_FACTOR = 4.0
 
 
 def calibrated_timeout(baseline: TestRun, nodeids: Sequence[str], cap: float) -> float:
@@ -74,6 +76,16 @@ def per_test_timeout(baseline: TestRun, cap: float) -> float:
     ]
     longest = max(durations, default=0.0)
     return min(TIMEOUT_FLOOR + TIMEOUT_FACTOR * longest, cap)
+
+
+def startup_allowance(baseline: TestRun) -> float:
+    """How long a fresh pytest process may take beyond its tests: a multiple of what the
+    baseline run spent outside its tests (start-up, collection, reporting), at least a few
+    seconds. The per-test limits stop a hanging test; this stops a run whose test swallows
+    that limit (``except BaseException`` in a loop) without waiting half a minute."""
+    spent_in_tests = sum(r.duration for r in baseline.results)
+    overhead = max(0.0, baseline.duration - spent_in_tests)
+    return max(STARTUP_FLOOR, STARTUP_FACTOR * overhead)
 
 
 def complete(verdict: Verdict | None) -> bool:
@@ -318,7 +330,7 @@ class Validator:
             timeout = calibrated_timeout(baseline, [*targets, *guards], self.test_timeout)
             run = self.runner.run(
                 [*targets, *guards],
-                timeout=timeout + 30.0,
+                timeout=timeout + startup_allowance(baseline),
                 per_test_timeout=per_test_timeout(baseline, self.test_timeout),
             )
         finally:

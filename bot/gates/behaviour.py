@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mendbot_pytest
+import mendbot_writes
 from bot.gates import probe_plugin
 from bot.sandbox.base import PYTHON_PLACEHOLDER, Sandbox, SandboxCommand
 
@@ -62,7 +63,8 @@ class Prober:
         self.support = self.scratch / "probe-support"
         self.support.mkdir(parents=True, exist_ok=True)
         shutil.copy2(probe_plugin.__file__, self.support / f"{PROBE_MODULE}.py")
-        shutil.copy2(mendbot_pytest.__file__, self.support / "mendbot_pytest.py")
+        for module in (mendbot_pytest, mendbot_writes):
+            shutil.copy2(str(module.__file__), self.support / Path(str(module.__file__)).name)
 
     def probe(
         self,

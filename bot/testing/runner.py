@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import mendbot_pytest
+import mendbot_writes
 from bot.errors import TestSetupError
 from bot.models import CollectionError, Outcome, ProcessResult, TestResult, TestRun
 from bot.sandbox.base import PYTHON_PLACEHOLDER, Sandbox, SandboxCommand
@@ -54,7 +55,8 @@ class TestRunner:
     def __post_init__(self) -> None:
         self.support_dir = self.scratch / "support"
         self.support_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(mendbot_pytest.__file__, self.support_dir / "mendbot_pytest.py")
+        for module in (mendbot_pytest, mendbot_writes):
+            shutil.copy2(str(module.__file__), self.support_dir / Path(str(module.__file__)).name)
 
     def close(self) -> None:
         if self.worker is not None:
