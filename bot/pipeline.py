@@ -153,6 +153,7 @@ class RunState:
     runners_up: list[dict[str, object]] = field(default_factory=list)
     ranking: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said in the result's warnings
+    cut_short: bool = False  # the budget ended the baseline run before its tests finished
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -244,6 +245,8 @@ def _run(
         coverage=worker is None,
     )
     trace.write("baseline", **_run_summary(baseline))
+    # the baseline's only wall-clock limit is the budget: a run it stopped is the budget's doing
+    state.cut_short = baseline.timed_out
     if not baseline.results and not baseline.collection_errors:
         if baseline.timed_out:
             raise TestSetupError(
@@ -432,7 +435,7 @@ def _stuck(state: RunState, failures: Sequence[object]) -> str:
 
 
 def _give_up_reason(state: RunState, analysis: Analysis, number: int) -> str:
-    if time.monotonic() > state.deadline:
+    if time.monotonic() > state.deadline or state.cut_short:
         return "the time budget ran out before a verified fix was found"
     failing = ", ".join(f.nodeid for f in analysis.failures[:3])
     return (

@@ -5,14 +5,17 @@ passing tests that cover the changed lines still pass? Two paths answer it:
 
 * ``fast``: a pytest worker collects the suite once and forks a child per candidate (see
   ``mendbot_pytest``), so a candidate costs a fork and its tests, not an interpreter and a
-  pytest start-up. Where the sandbox allows it the worker stays up for every batch of the
+  pytest start-up. Files a candidate's child writes, changes or removes are saved first and
+  put back when it ends (``mendbot_writes``), and the candidates that ran beside it are
+  screened again. Where the sandbox allows it the worker stays up for every batch of the
   same tree (``bot/testing/worker.py``; the pipeline starts it beside the baseline run), so a
   repair pays one start-up per round, not one per batch. Candidates run in parallel, the
   verdict of each is keyed by its position, and the first plausible one in candidate order
   wins: the same run twice gives the same winner whatever finished first.
 * ``naive``: a fresh pytest subprocess per candidate, with the files written into the
   worktree. It is the reference the fast path is measured against, and the fallback where
-  the fast path cannot judge (a module that does not import, a change it cannot swap in).
+  the fast path cannot judge (a module that does not import, a change it cannot swap in,
+  tests that start another program, which would run the code on disk).
 
 Screening may only reject. The pipeline accepts a candidate only after a full pytest run in
 the configured sandbox, from the committed tree.

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -444,9 +445,10 @@ def test_the_budget_running_out_is_a_clear_failure(
     make_repo: Callable[..., Path], run_cli: RunCli
 ) -> None:
     slow = dict(PROJECT)
-    slow["tests/test_shapes.py"] = "import time\n\n" + PROJECT["tests/test_shapes.py"].replace(
-        "def test_above():\n", "def test_above():\n    time.sleep(3)\n"
-    )
+    # (the project's texts are indented; write_tree dedents them, so dedent before prepending)
+    slow["tests/test_shapes.py"] = "import time\n\n" + textwrap.dedent(
+        PROJECT["tests/test_shapes.py"]
+    ).replace("def test_above():\n", "def test_above():\n    time.sleep(3)\n")
     root = make_repo(slow)
     introduce_bug(root)
     git(root, "add", "shapes.py")
@@ -520,9 +522,10 @@ def test_a_killed_run_leaves_the_files_intact_and_the_next_run_cleans_up(
     make_repo: Callable[..., Path], run_cli: RunCli
 ) -> None:
     slow = dict(PROJECT)
-    slow["tests/test_shapes.py"] = "import time\n\n" + PROJECT["tests/test_shapes.py"].replace(
-        "def test_scale():\n", "def test_scale():\n    time.sleep(0.5)\n"
-    )
+    # (the project's texts are indented; write_tree dedents them, so dedent before prepending)
+    slow["tests/test_shapes.py"] = "import time\n\n" + textwrap.dedent(
+        PROJECT["tests/test_shapes.py"]
+    ).replace("def test_scale():\n", "def test_scale():\n    time.sleep(0.5)\n")
     root = make_repo(slow)
     introduce_bug(root)
     git(root, "add", "shapes.py")
