@@ -62,6 +62,7 @@ _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 class _State:
     armed = False
     busy = False  # the hook is saving a path: the copies it makes are not changes
+    folder = ""
     journal_fd = -1
     saved_dir = ""
     ignored: tuple[str, ...] = ()
@@ -84,14 +85,13 @@ def arm(folder: str, ignored: tuple[str, ...] = ()) -> None:
     """Journal this process's changes into ``folder`` (the child's own, created here), and
     give it a temporary folder of its own inside it. Paths under ``ignored`` and ``folder``
     are the child's alone and are not journaled."""
-    saved = os.path.join(folder, "saved")
     private_tmp = os.path.join(folder, "tmp")
-    os.makedirs(saved, exist_ok=True)
     os.makedirs(private_tmp, exist_ok=True)
-    _STATE.journal_fd = os.open(
-        os.path.join(folder, "journal"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
-    )
-    _STATE.saved_dir = saved
+    # the journal and the folder of saved copies are made at the first change (most
+    # candidates change nothing): a child that has no journal changed nothing
+    _STATE.folder = folder
+    _STATE.journal_fd = -1
+    _STATE.saved_dir = os.path.join(folder, "saved")
     _STATE.ignored = tuple(os.path.join(os.path.realpath(p), "") for p in (folder, *ignored) if p)
     _STATE.seen = set()
     _STATE.count = 0
@@ -139,6 +139,10 @@ def _inside(path: str) -> bool:
 def _write(entry: dict[str, Any]) -> None:
     line = (json.dumps(entry) + "\n").encode()
     with contextlib.suppress(OSError):
+        if _STATE.journal_fd < 0:
+            _STATE.journal_fd = os.open(
+                journal_path(_STATE.folder), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+            )
         os.write(_STATE.journal_fd, line)
 
 
@@ -151,6 +155,8 @@ def _save(path: str) -> None:
     if _inside(real) or real.startswith(("/proc/", "/dev/", "/sys/")):
         return
     _STATE.count += 1
+    with contextlib.suppress(OSError):
+        os.makedirs(_STATE.saved_dir, exist_ok=True)
     backup = os.path.join(_STATE.saved_dir, f"{os.getpid()}-{_STATE.count}")
     entry: dict[str, Any] = {"path": path}
     try:
