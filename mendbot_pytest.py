@@ -759,7 +759,9 @@ def _screen(
         if decided():  # tells the caller that missing results were not needed
             record(-1, {"decided": True})
         if stop_at_first and want > 1:
-            report = _probe_complete(candidates, results, items, is_complete, want)
+            report = _probe_complete(
+                candidates, results, items, is_complete, want, os.path.join(root, "probe")
+            )
             if report is not None:
                 record(-2, {"probe": report})
         out.close()
@@ -772,6 +774,7 @@ def _probe_complete(
     items: list[Any],
     is_complete: Any,
     want: int,
+    folder: str,
 ) -> dict[str, Any] | None:
     """Compare the complete candidates' behaviour with the original (``mendbot_probe``).
 
@@ -779,7 +782,8 @@ def _probe_complete(
     plan (the changed functions and the passing tests that call them). A forked child runs
     those tests on the original code while recording the functions' calls, then calls the
     original and every candidate's version on them. Returns the report, keyed by target,
-    with each candidate's batch position as its variant key.
+    with each candidate's batch position as its variant key. What the child changes on disk
+    is journaled in ``folder`` and put back when it ends, as for a candidate's child.
     """
     chosen = [i for i in sorted(results) if i >= 0 and is_complete(i, results[i])][:want]
     plans: list[dict[str, Any]] = [candidates[i].get("probe") or {} for i in chosen]
@@ -815,6 +819,7 @@ def _probe_complete(
         os.setpgid(0, 0)
         report: dict[str, Any] = {}
         try:
+            mendbot_writes.arm(folder, (_WORKER.basetemp,))
             from _pytest.runner import runtestprotocol
 
             recorder = mendbot_probe.Recorder(
@@ -856,6 +861,10 @@ def _probe_complete(
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)  # what it left running, before its changes are undone
+    mendbot_writes.restore(folder)
+    shutil.rmtree(folder, ignore_errors=True)
     try:
         loaded = json.loads(bytes(received).decode())
     except ValueError:

@@ -31,7 +31,11 @@ from bot.models import Candidate, Outcome, TestRun, Verdict, Workspace
 from bot.testing.runner import TestRunner
 from bot.workspace import restore_clean, tree_id, write_files
 
+# Per-test limits are a floor plus a multiple of the test's baseline duration. Screening's
+# floor is lower than a real run's: a candidate that hangs costs screening that floor, and
+# hanging candidates are the rule for a bug that hangs; a false timeout there only rejects.
 TIMEOUT_FLOOR = 0.5
+SCREEN_FLOOR = 0.25
 # Gathering more than one complete candidate goes on at most this long after the first one.
 EXTRA_SECONDS = 1.0
 # How the worker compares the behaviour of the complete candidates (see mendbot_probe).
@@ -62,23 +66,25 @@ STARTUP_FACTOR = 4.0
 
 
 def calibrated_timeout(baseline: TestRun, nodeids: Sequence[str], cap: float) -> float:
-    """A time limit for running ``nodeids``: each test's baseline duration times a factor
-    plus a floor; a test that timed out at baseline gets the floor only."""
+    """A screening time limit for running ``nodeids``: each test's baseline duration times a
+    factor plus a floor; a test that timed out at baseline gets the floor only."""
     by_id = baseline.by_id()
     total = 0.0
     for nodeid in nodeids:
         result = by_id.get(nodeid)
         duration = 0.0 if result is None or result.outcome is Outcome.TIMEOUT else result.duration
-        total += TIMEOUT_FLOOR + TIMEOUT_FACTOR * duration
-    return min(max(total, TIMEOUT_FLOOR), cap)
+        total += SCREEN_FLOOR + TIMEOUT_FACTOR * duration
+    return min(max(total, SCREEN_FLOOR), cap)
 
 
-def per_test_timeout(baseline: TestRun, cap: float) -> float:
+def per_test_timeout(baseline: TestRun, cap: float, floor: float = TIMEOUT_FLOOR) -> float:
+    """One limit for every test of a run: the floor plus a multiple of the longest baseline
+    duration."""
     durations = [
         r.duration for r in baseline.results if r.outcome not in (Outcome.TIMEOUT, Outcome.NOT_RUN)
     ]
     longest = max(durations, default=0.0)
-    return min(TIMEOUT_FLOOR + TIMEOUT_FACTOR * longest, cap)
+    return min(floor + TIMEOUT_FACTOR * longest, cap)
 
 
 def startup_allowance(baseline: TestRun) -> float:
@@ -334,7 +340,7 @@ class Validator:
             run = self.runner.run(
                 [*targets, *guards],
                 timeout=timeout + startup_allowance(baseline),
-                per_test_timeout=per_test_timeout(baseline, self.test_timeout),
+                per_test_timeout=per_test_timeout(baseline, self.test_timeout, SCREEN_FLOOR),
             )
         finally:
             restore_clean(self.workspace)

@@ -70,6 +70,21 @@ class Everything:
         return list(self.passing)
 
 
+def workspace_of(root: Path) -> Workspace:
+    """The repository itself as the workspace (screening needs no worktree of its own)."""
+    head = git(root, "rev-parse", "HEAD").strip()
+    return Workspace(
+        repo_root=root,
+        worktree=root,
+        project_dir=root,
+        project_subdir="",
+        base_commit=head,
+        head_commit=head,
+        branch="main",
+        run_id="t",
+    )
+
+
 def body(replacement: str) -> str:
     return CALC.replace("        return 0\n", replacement)
 
@@ -89,17 +104,7 @@ BAD_CANDIDATES = {
 @pytest.fixture
 def project(make_repo: Callable[..., Path]) -> Iterator[tuple[TestRunner, Workspace]]:
     root = make_repo({"calc.py": CALC, "tests/test_calc.py": TESTS})
-    head = git(root, "rev-parse", "HEAD").strip()
-    workspace = Workspace(
-        repo_root=root,
-        worktree=root,
-        project_dir=root,
-        project_subdir="",
-        base_commit=head,
-        head_commit=head,
-        branch="main",
-        run_id="t",
-    )
+    workspace = workspace_of(root)
     runner = TestRunner(LocalSandbox(), root, root, autoload=False)
     yield runner, workspace
     runner.close()

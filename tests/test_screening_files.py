@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import git
+from test_screening import Everything, workspace_of
 
 from bot.models import Candidate, FileEdit, Verdict, Workspace
 from bot.sandbox.local import LocalSandbox
@@ -82,34 +82,6 @@ POISONERS = {
     "    time.sleep(0.4)\n"
     '    return key + "?"\n',
 }
-
-
-@dataclass(frozen=True)
-class Everything:
-    """Judge every candidate by all failing tests and all passing tests."""
-
-    targets: tuple[str, ...]
-    passing: tuple[str, ...]
-
-    def targets_for(self, candidate: Candidate) -> list[str]:
-        return list(self.targets)
-
-    def guards_for(self, candidate: Candidate) -> list[str]:
-        return list(self.passing)
-
-
-def workspace_of(root: Path) -> Workspace:
-    head = git(root, "rev-parse", "HEAD").strip()
-    return Workspace(
-        repo_root=root,
-        worktree=root,
-        project_dir=root,
-        project_subdir="",
-        base_commit=head,
-        head_commit=head,
-        branch="main",
-        run_id="t",
-    )
 
 
 @pytest.fixture
@@ -226,19 +198,15 @@ def test_tests_that_run_another_program_are_judged_by_a_fresh_pytest(
     try:
         baseline = runner.run(timeout=60, per_test_timeout=10)
         assert baseline.failing == ("tests/test_greeter.py::test_command_line",)
-        right = Candidate(
-            id="right",
-            engine="test",
-            template="t",
-            description="right",
-            edits=(FileEdit("greeter.py", GREETER.replace('"!!"', '"!"')),),
-        )
-        wrong = Candidate(
-            id="wrong",
-            engine="test",
-            template="t",
-            description="wrong",
-            edits=(FileEdit("greeter.py", GREETER.replace('"!!"', '"?"')),),
+        right, wrong = (
+            Candidate(
+                id=name,
+                engine="test",
+                template="t",
+                description=name,
+                edits=(FileEdit("greeter.py", GREETER.replace('"!!"', ending)),),
+            )
+            for name, ending in (("right", '"!"'), ("wrong", '"?"'))
         )
         validator = Validator(runner, workspace_of(root), "fast", workers=2, test_timeout=10)
         verdicts = validator.screen(

@@ -15,30 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import git
-from test_screening import CALC, TESTS, Everything, candidates
+from test_screening import CALC, TESTS, Everything, candidates, workspace_of
 
 from bot.gates.flaky import FinalRunsJob
-from bot.models import Outcome, Workspace
+from bot.models import Outcome
 from bot.sandbox.local import LocalSandbox
 from bot.testing.runner import TestRunner, relative_coverage
 from bot.validate import Validator
 from bot.workspace import tree_id
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def workspace_of(root: Path) -> Workspace:
-    head = git(root, "rev-parse", "HEAD").strip()
-    return Workspace(
-        repo_root=root,
-        worktree=root,
-        project_dir=root,
-        project_subdir="",
-        base_commit=head,
-        head_commit=head,
-        branch="main",
-        run_id="t",
-    )
 
 
 def serving(folder: Path) -> list[int]:

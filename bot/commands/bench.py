@@ -161,7 +161,8 @@ def print_report(outcomes: list[BugOutcome], summary: dict[str, object]) -> None
         out.print(
             f"side by side on {screening['candidates']} candidates of {screening['bugs']} bugs: "
             f"fast {screening['fast_per_s']}/s, naive {screening['naive_per_s']}/s, "
-            f"speedup {screening['speedup']}x (median per bug {screening['median_speedup']}x), "
+            f"speedup {screening['speedup']}x (median per bug {screening['median_speedup']}x; "
+            f"{screening['speedup_with_startup']}x counting the worker's start-up in full), "
             f"verdict disagreements: {len(screening['disagreements'])}"
         )
         for line in screening["disagreements"]:
