@@ -14,10 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import mendbot_pytest
-import mendbot_writes
 from bot.gates import probe_plugin
 from bot.sandbox.base import PYTHON_PLACEHOLDER, Sandbox, SandboxCommand
+from bot.testing.runner import copy_plugin
 
 PROBE_MODULE = "mendbot_probe"
 
@@ -63,8 +62,7 @@ class Prober:
         self.support = self.scratch / "probe-support"
         self.support.mkdir(parents=True, exist_ok=True)
         shutil.copy2(probe_plugin.__file__, self.support / f"{PROBE_MODULE}.py")
-        for module in (mendbot_pytest, mendbot_writes):
-            shutil.copy2(str(module.__file__), self.support / Path(str(module.__file__)).name)
+        copy_plugin(self.support)
 
     def probe(
         self,

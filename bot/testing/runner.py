@@ -55,8 +55,7 @@ class TestRunner:
     def __post_init__(self) -> None:
         self.support_dir = self.scratch / "support"
         self.support_dir.mkdir(parents=True, exist_ok=True)
-        for module in (mendbot_pytest, mendbot_writes):
-            shutil.copy2(str(module.__file__), self.support_dir / Path(str(module.__file__)).name)
+        copy_plugin(self.support_dir)
 
     def close(self) -> None:
         if self.worker is not None:
@@ -311,6 +310,12 @@ class TestRunner:
         elif process.returncode not in (0, 1, EXIT_NO_TESTS) and not results:
             error = (process.stdout + process.stderr)[-2000:] or f"exit {process.returncode}"
         return results, error
+
+
+def copy_plugin(folder: Path) -> None:
+    """Put mendbot's pytest plugin (and the module it imports) where a test process loads it."""
+    for module in (mendbot_pytest, mendbot_writes):
+        shutil.copy2(str(module.__file__), folder / Path(str(module.__file__)).name)
 
 
 def read_coverage(path: Path, project_dir: Path) -> dict[str, dict[str, frozenset[int]]] | None:
