@@ -15,11 +15,76 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.models import FailureClass
+
+# ---------------------------------------------------------------- shared tree queries
+
+# Trees come from the shared parse cache (bot.analysis.source.parse) and are never changed, and
+# every template walks the same function or module again for each site: the node lists are kept
+# (with the node itself, so that its id is not reused while the entry lives).
+_WALKED: dict[int, tuple[ast.AST, tuple[ast.AST, ...]]] = {}
+_WALKED_LIMIT = 4096
+
+
+def walk(node: ast.AST) -> tuple[ast.AST, ...]:
+    """Every node under ``node``, in ``ast.walk``'s order; computed once per node."""
+    hit = _WALKED.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    found = tuple(ast.walk(node))
+    if len(_WALKED) >= _WALKED_LIMIT:
+        _WALKED.clear()
+    _WALKED[id(node)] = (node, found)
+    return found
+
+
+_DUMPED: dict[int, tuple[ast.AST, str]] = {}
+
+
+def dump(node: ast.AST) -> str:
+    """``ast.dump(node)``, computed once per node (see ``walk``)."""
+    hit = _DUMPED.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    text = ast.dump(node)
+    if len(_DUMPED) >= _WALKED_LIMIT:
+        _DUMPED.clear()
+    _DUMPED[id(node)] = (node, text)
+    return text
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+POSITIONS = ("lineno", "end_lineno", "col_offset", "end_col_offset")
+
+
+@functools.lru_cache(maxsize=64)
+def _source_lines(text: str) -> tuple[str, ...]:
+    """The lines of ``text`` with their ends, split where the parser splits them."""
+    return tuple(_LINE.findall(text))
+
+
+def source_segment(text: str, node: ast.AST) -> str | None:
+    """``ast.get_source_segment(text, node)``, without splitting ``text`` again per call."""
+    positions = [getattr(node, name, None) for name in POSITIONS]
+    if not all(isinstance(value, int) for value in positions):
+        return None
+    first, last, start, end = (int(value) for value in positions)  # type: ignore[arg-type]
+    first, last = first - 1, last - 1
+    lines = _source_lines(text)
+    if last >= len(lines):
+        return None
+    if first == last:
+        return lines[first].encode()[start:end].decode()
+    head = lines[first].encode()[start:].decode()
+    tail = lines[last].encode()[:end].decode()
+    return "".join([head, *lines[first + 1 : last], tail])
 
 
 @dataclass(frozen=True)
@@ -97,7 +162,7 @@ def _header_nodes(statement: ast.stmt) -> list[ast.AST]:
 def expressions(statement: ast.stmt) -> list[ast.AST]:
     found: list[ast.AST] = []
     for root in _header_nodes(statement):
-        found.extend(node for node in ast.walk(root) if hasattr(node, "end_col_offset"))
+        found.extend(node for node in walk(root) if hasattr(node, "end_col_offset"))
     return found
 
 
@@ -135,7 +200,7 @@ def _scope_names(function: ast.AST | None, tree: ast.Module) -> list[str]:
             names.append(arguments.vararg.arg)
         if arguments.kwarg:
             names.append(arguments.kwarg.arg)
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.append(node.id)
     seen: list[str] = []
@@ -163,7 +228,7 @@ def _constants(function: ast.AST | None, kind: type) -> list[object]:
     if function is None:
         return []
     values: list[object] = []
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, ast.Constant) and type(node.value) is kind and node.value not in values:
             values.append(node.value)
     return values
@@ -190,7 +255,7 @@ def _default_returns(function: ast.AST | None) -> list[str]:
     """Plausible values to return from an early exit, learned from the function's returns."""
     candidates: list[str] = []
     if function is not None:
-        for node in ast.walk(function):
+        for node in walk(function):
             if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant):
                 text = repr(node.value.value)
                 if text not in candidates:
@@ -498,13 +563,13 @@ def widen_narrow(site: Site, offsets: Offsets) -> Iterator[Mutation]:
         return
     start, end = offsets.span(statement.test)
     source = site.text[start:end]
-    names = [n.id for n in ast.walk(statement.test) if isinstance(n, ast.Name)]
+    names = [n.id for n in walk(statement.test) if isinstance(n, ast.Name)]
     clauses: list[str] = []
     for name in dict.fromkeys(names):
         clauses += [f"{name} is not None", f"{name} is None", f"not {name}", f"{name}"]
     function = site.function
     if function is not None:
-        for node in ast.walk(function):
+        for node in walk(function):
             if isinstance(node, ast.If | ast.While) and node is not statement:
                 other = _segment(site.text, offsets, node.test)
                 if other != source and len(other) < 60:
@@ -558,7 +623,7 @@ def _analogous_clauses(
     found: list[tuple[str, str]] = []
     if site.function is None:
         return found
-    for node in ast.walk(site.function):
+    for node in walk(site.function):
         if not isinstance(node, ast.If | ast.While) or not isinstance(node.test, ast.BoolOp):
             continue
         parts = [_segment(site.text, offsets, value) for value in node.test.values]
@@ -721,7 +786,7 @@ def identifier_replacement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
 
 def attribute_replacement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
     seen_on: dict[str, list[str]] = {}
-    for node in ast.walk(site.tree):
+    for node in walk(site.tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             seen_on.setdefault(node.value.id, [])
             if node.attr not in seen_on[node.value.id]:
@@ -873,7 +938,7 @@ def dict_get(site: Site, offsets: Offsets) -> Iterator[Mutation]:
         key = _segment(site.text, offsets, node.slice)
         defaults = ["", ", 0", ", None", ", []", ", ''"]
         if site.function is not None:
-            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            used = {n.id for n in walk(node) if isinstance(n, ast.Name)}
             parameters = [
                 a.arg
                 for a in site.function.args.args + site.function.args.kwonlyargs
@@ -910,9 +975,9 @@ def _guard(
 def _in_loop(site: Site) -> bool:
     if site.function is None:
         return False
-    for node in ast.walk(site.function):
+    for node in walk(site.function):
         if isinstance(node, ast.For | ast.While) and node is not site.statement:
-            for child in ast.walk(node):
+            for child in walk(node):
                 if child is site.statement:
                     return True
     return False
@@ -1039,7 +1104,7 @@ def exception_contract(site: Site, offsets: Offsets) -> Iterator[Mutation]:
     conditions: list[str] = []
     for name in parameters:
         conditions += [f"{name} < 0", f"{name} <= 0", f"not {name}", f"{name} is None"]
-    for walked in ast.walk(function):
+    for walked in walk(function):
         if (
             isinstance(walked, ast.Compare)
             and len(walked.ops) == 1
@@ -1093,9 +1158,9 @@ def insert_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
     )
     vocabulary: list[str] = []
     # loop counters that never move: `while i < n` wants an `i += 1`
-    for node in ast.walk(site.function):
+    for node in walk(site.function):
         if isinstance(node, ast.While):
-            for name in ast.walk(node.test):
+            for name in walk(node.test):
                 if (
                     isinstance(name, ast.Name)
                     and isinstance(name.ctx, ast.Load)
@@ -1108,23 +1173,23 @@ def insert_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                             for t in ([n.target] if isinstance(n, ast.AugAssign) else n.targets)
                         )
                         for body_statement in node.body
-                        for n in ast.walk(body_statement)
+                        for n in walk(body_statement)
                     )
                     if not assigned:
                         vocabulary += [f"{name.id} += 1", f"{name.id} -= 1"]
-    for node in ast.walk(site.tree):
+    for node in walk(site.tree):
         if isinstance(node, ast.stmt) and _is_simple_statement(node) and node is not statement:
-            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            names = {n.id for n in walk(node) if isinstance(n, ast.Name)}
             if names <= bound:
-                source = ast.get_source_segment(site.text, node)
+                source = source_segment(site.text, node)
                 if source and "\n" not in source:
                     vocabulary.append(source)
     # counters that start at a number and are read, but never updated anywhere
     vocabulary += _stale_counters(site.tree)
     # accumulate into a result list the loop builds but never fills
-    for node in ast.walk(site.function):
+    for node in walk(site.function):
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-            for other in ast.walk(site.function):
+            for other in walk(site.function):
                 if (
                     isinstance(other, ast.Assign)
                     and isinstance(other.value, ast.List)
@@ -1137,7 +1202,7 @@ def insert_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
     before = _line_start(offsets, statement.lineno)
     end_line = statement.end_lineno or statement.lineno
     after = offsets.starts[end_line] if end_line < len(offsets.starts) else len(site.text)
-    current = ast.get_source_segment(site.text, statement) or ""
+    current = source_segment(site.text, statement) or ""
     for text in list(dict.fromkeys(vocabulary))[:12]:
         if text == current:
             continue
@@ -1177,9 +1242,9 @@ def _stale_counters(tree: ast.Module) -> list[str]:
     """`self.x += 1` for attributes set to a number in __init__ and never updated elsewhere."""
     initialized: list[str] = []
     updated: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == "__init__":
-            for statement in ast.walk(node):
+            for statement in walk(node):
                 if (
                     isinstance(statement, ast.Assign)
                     and len(statement.targets) == 1
@@ -1191,7 +1256,7 @@ def _stale_counters(tree: ast.Module) -> list[str]:
                 ):
                     initialized.append(statement.targets[0].attr)
         elif isinstance(node, ast.FunctionDef):
-            for statement in ast.walk(node):
+            for statement in walk(node):
                 targets: list[ast.expr] = []
                 if isinstance(statement, ast.AugAssign):
                     targets = [statement.target]
@@ -1213,11 +1278,11 @@ def copied_guard(site: Site, offsets: Offsets) -> Iterator[Mutation]:
         return
     bound = set(_scope_names(site.function, site.tree)) | set(_module_names(site.tree))
     bound |= {"self", "cls"} | set(dir(builtins))
-    existing = {ast.dump(n) for n in ast.walk(site.function) if isinstance(n, ast.If)}
+    existing = {dump(n) for n in walk(site.function) if isinstance(n, ast.If)}
     indent = _indent_of(site.text, offsets, statement.lineno)
     position = _line_start(offsets, statement.lineno)
     seen: set[str] = set()
-    for node in ast.walk(site.tree):
+    for node in walk(site.tree):
         if not (
             isinstance(node, ast.If)
             and len(node.body) == 1
@@ -1225,12 +1290,12 @@ def copied_guard(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             and not node.orelse
         ):
             continue
-        if ast.dump(node) in existing:
+        if dump(node) in existing:
             continue
-        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        names = {n.id for n in walk(node) if isinstance(n, ast.Name)}
         if not names <= bound:
             continue
-        block = ast.get_source_segment(site.text, node)
+        block = source_segment(site.text, node)
         if not block or block in seen:
             continue
         seen.add(block)
@@ -1263,7 +1328,7 @@ def delete_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
     start = _line_start(offsets, statement.lineno)
     end_line = statement.end_lineno or statement.lineno
     end = offsets.starts[end_line] if end_line < len(offsets.starts) else len(site.text)
-    if site.text[start:end].strip() != (ast.get_source_segment(site.text, statement) or "").strip():
+    if site.text[start:end].strip() != (source_segment(site.text, statement) or "").strip():
         return
     siblings = _siblings(site.function, statement)
     replacement = (
@@ -1281,7 +1346,7 @@ def delete_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
 
 
 def _siblings(function: ast.AST, statement: ast.stmt) -> list[ast.stmt]:
-    for node in ast.walk(function):
+    for node in walk(function):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if isinstance(block, list) and statement in block:
@@ -1407,7 +1472,7 @@ def import_repairs(
     if tree is None:
         return
     offsets = Offsets(text)
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.ImportFrom):
             continue
         module = node.module or ""
@@ -1621,7 +1686,7 @@ def expected_from_tests(test_sources: Sequence[str]) -> tuple[tuple[str, ...], t
             tree = ast.parse(source)
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
