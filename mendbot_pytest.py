@@ -366,6 +366,14 @@ class _Coverage:
             return False
 
 
+def _brief_failure(excinfo: Any, style: Any = None) -> str:
+    """A failure as a screening child reports it: the exception, in its own words."""
+    try:
+        return f"{excinfo.typename}: {excinfo.value}"
+    except Exception:  # an exception whose text cannot be made
+        return str(getattr(excinfo, "typename", "error"))
+
+
 def _run_items(
     items: list[Any],
     targets: list[str],
@@ -384,6 +392,13 @@ def _run_items(
         if item is None:
             outcomes[nodeid] = ["not_run", "not collected"]
             return "not_run"
+        if not run_all:
+            # a candidate's verdict needs each test's outcome, not its report: pytest's
+            # formatted traceback (source, context and assertion diff of every frame) costs a
+            # screening child about as much as the tests themselves. The exception's own text
+            # stays (a timeout is known by it); xfail, skip and outcomes are decided as usual.
+            item.repr_failure = _brief_failure
+            item._repr_failure_py = _brief_failure
         # each test gets its own limit, calibrated from its baseline duration
         item.config.option.mendbot_test_timeout = float(limits.get(nodeid, 0.0))
         reports = runtestprotocol(item, log=False, nextitem=None)
@@ -454,7 +469,7 @@ def _child(
             )
     except BaseException as error:
         result = {"crash": f"{type(error).__name__}: {error}"[:500]}
-    payload = json.dumps(result).encode()
+    payload = json.dumps(result).encode() + b"\n"  # the newline ends it: see _screen
     with contextlib.suppress(OSError):
         view = memoryview(payload)
         while view:
@@ -746,7 +761,10 @@ def _screen(
                     continue
                 if chunk:
                     running[fd][4].extend(chunk)
-                    continue
+                    if not chunk.endswith(b"\n"):
+                        continue
+                # the whole result is in (a child's result ends with its only newline): the
+                # child has nothing left to do but exit, so it is not waited for
                 finished(fd)
             now = time.monotonic()
             for fd in [fd for fd, entry in running.items() if now >= entry[2]]:

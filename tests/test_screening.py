@@ -190,3 +190,61 @@ def test_first_winner_stops_the_batch_deterministically(
     # whatever finished first, the earlier winner is the one reported first
     accepted = [i for i, v in enumerate(verdicts) if v is not None and v.accepted]
     assert accepted[0] == 1
+
+
+MARKED_TESTS = """
+import pytest
+from calc import clamp
+
+
+@pytest.fixture
+def broken_fixture():
+    raise LookupError("no fixture today")
+
+
+def test_plain():
+    assert clamp(11) == 10
+
+
+@pytest.mark.xfail(strict=True, reason="known")
+def test_strict_xfail():
+    assert clamp(11) == 10
+
+
+@pytest.mark.xfail(reason="known")
+def test_lenient_xfail():
+    assert clamp(11) == 10
+
+
+def test_setup_error(broken_fixture):
+    assert clamp(11) == 10
+"""
+
+
+def test_screening_reports_outcomes_as_pytest_decides_them(
+    make_repo: Callable[..., Path],
+) -> None:
+    """A screening child reports failures in one line (the exception, not a formatted
+    traceback), while pytest still decides every outcome: a strict xfail that passes fails,
+    a lenient one counts as passed, an error in a fixture is an error."""
+    root = make_repo({"calc.py": CALC, "tests/test_marked.py": MARKED_TESTS})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        names = ["test_plain", "test_strict_xfail", "test_lenient_xfail", "test_setup_error"]
+        nodeids = [f"tests/test_marked.py::{name}" for name in names]
+        fixed = body("        return LIMIT\n")
+        entries = [
+            {"edits": {str((root / "calc.py").resolve()): text}, "targets": nodeids, "guards": []}
+            for text in (CALC, fixed)
+        ]
+        results, error = runner.screen(entries, workers=1, timeout=60, stop_at_first=False)
+        assert not error
+        before = results[0]["outcomes"]
+        after = results[1]["outcomes"]
+    finally:
+        runner.close()
+    assert [before[n][0] for n in nodeids] == ["failed", "skipped", "skipped", "error"]
+    assert [after[n][0] for n in nodeids] == ["passed", "failed", "passed", "error"]
+    plain = before[nodeids[0]][1]
+    assert plain.startswith("AssertionError: assert 0 == 10") and "calc.py" not in plain
+    assert before[nodeids[3]][1] == "LookupError: no fixture today"
