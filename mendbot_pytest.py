@@ -650,47 +650,47 @@ def _screen(
     attempts: dict[int, int] = {}
     out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
 
-    started = time.monotonic()
-    first_complete_at: list[float] = []
-
     def is_complete(index: int, result: dict[str, Any]) -> bool:
         complete = len(result.get("fixed", ())) == len(candidates[index]["targets"])
         return bool(result.get("fixed")) and complete and not result.get("broken")
 
     def record(index: int, result: dict[str, Any]) -> None:
         results[index] = result
-        if index >= 0 and not first_complete_at and is_complete(index, result):
-            first_complete_at.append(time.monotonic())
         out.write(json.dumps({"index": index, **result}) + "\n")
         out.flush()
 
-    # Stopping rule, in candidate order: at the `want`-th complete candidate, `extra`
-    # candidates after the first one, or `extra_seconds` after a complete one turned up
-    # (at most half the time that took, at least 0.3 s), whichever comes first.
-    # The default stops at the first complete candidate. Entries may carry the rule.
+    # Stopping rule, in candidate order: at the `want`-th complete candidate, or once the
+    # candidates after the first complete one have used up `extra` units, whichever comes
+    # first. A candidate costs one unit, one that ran out of time `timeout_cost` units (a
+    # hang is what makes gathering more expensive). The rule reads outcomes only, never the
+    # clock, so the same candidates are gathered however fast they ran. The default stops at
+    # the first complete candidate. Entries may carry the rule.
     want = max(1, int(candidates[0].get("want", 1))) if candidates else 1
     extra = max(0, int(candidates[0].get("extra", 0))) if candidates else 0
-    extra_seconds = float(candidates[0].get("extra_seconds", 0.0)) if candidates else 0.0
+    timeout_cost = max(1, int(candidates[0].get("timeout_cost", 1))) if candidates else 1
 
-    def decided() -> bool:
-        if not stop_at_first:
-            return False
+    def limit() -> int | None:
+        """The last candidate the rule needs, once the results in order decide it."""
         found = 0
         first = -1
+        spent = 0
         for index in range(len(candidates)):
-            if first >= 0 and index > first + extra:
-                return True
+            if first >= 0 and spent >= extra:
+                return index - 1
             if index not in results:
-                break
-            if is_complete(index, results[index]):
+                return None
+            result = results[index]
+            if first >= 0:
+                spent += timeout_cost if _ran_out_of_time(result) else 1
+            if is_complete(index, result):
                 found += 1
                 first = index if first < 0 else first
                 if found >= want:
-                    return True
-        if first >= 0 and extra_seconds > 0 and first_complete_at:
-            slice_seconds = min(extra_seconds, max(0.3, 0.5 * (first_complete_at[0] - started)))
-            return time.monotonic() - first_complete_at[0] > slice_seconds
-        return False
+                    return index
+        return None
+
+    def decided() -> bool:
+        return stop_at_first and limit() is not None
 
     def reap(fd: int, reason: str | None = None, kind: str = "", *, keep: bool = True) -> bool:
         """End the child reading into ``fd``, put back what it changed on disk and record its
@@ -795,13 +795,25 @@ def _screen(
         if decided():  # tells the caller that missing results were not needed
             record(-1, {"decided": True})
         if stop_at_first and want > 1:
+            last = limit()  # None: the batch ran out before the rule decided, all count
+            last = len(candidates) - 1 if last is None else last
+            needed = {i: r for i, r in results.items() if 0 <= i <= last}
             report = _probe_complete(
-                candidates, results, items, is_complete, want, os.path.join(root, "probe")
+                candidates, needed, items, is_complete, want, os.path.join(root, "probe")
             )
             if report is not None:
                 record(-2, {"probe": report})
         out.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _ran_out_of_time(result: dict[str, Any]) -> bool:
+    """Whether a candidate's child, or one of its tests, ran out of time."""
+    outcomes = result.get("outcomes")
+    return "timeout" in result or (
+        isinstance(outcomes, dict)
+        and any(isinstance(o, list) and o[:1] == ["timeout"] for o in outcomes.values())
+    )
 
 
 def _probe_complete(

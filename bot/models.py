@@ -223,6 +223,7 @@ class Verdict:
     broken: tuple[str, ...] = ()  # tests that passed at base and now fail
     still_failing: tuple[str, ...] = ()
     stage: str = "screen"  # screen | selected | full | verify
+    timed_out: bool = False  # the candidate, or one of its tests, ran out of time
 
 
 @dataclass(frozen=True)

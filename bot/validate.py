@@ -36,8 +36,11 @@ from bot.workspace import restore_clean, tree_id, write_files
 # hanging candidates are the rule for a bug that hangs; a false timeout there only rejects.
 TIMEOUT_FLOOR = 0.5
 SCREEN_FLOOR = 0.25
-# Gathering more than one complete candidate goes on at most this long after the first one.
-EXTRA_SECONDS = 1.0
+# Gathering more complete candidates after the first one (for ranking) has a budget in
+# candidates; one that runs out of time uses this many of it, since hangs are what make the
+# gathering slow. Counting outcomes, never seconds, keeps the gathered set, and so the winner,
+# the same from one run to the next.
+TIMEOUT_COST = 8
 # How the worker compares the behaviour of the complete candidates (see mendbot_probe).
 PROBE_SETTINGS = {
     "same_path": True,
@@ -105,16 +108,25 @@ def complete(verdict: Verdict | None) -> bool:
 def cutoff(verdicts: Sequence[Verdict | None], want: int, extra: int) -> int | None:
     """The last candidate index screening still needs, once it is known; else None.
 
-    Screening stops, in candidate order, at the ``want``-th complete candidate, or ``extra``
-    candidates after the first one, whichever comes first. ``want=1`` stops at the first.
+    Screening stops, in candidate order, at the ``want``-th complete candidate, or once the
+    candidates after the first complete one have used up ``extra`` units (one each, or
+    ``TIMEOUT_COST`` for one that ran out of time), whichever comes first. ``want=1`` stops
+    at the first. The worker applies the same rule (``limit`` in ``mendbot_pytest``).
     """
-    completes = [i for i, v in enumerate(verdicts) if complete(v)]
-    if not completes:
-        return None
-    limit = completes[0] + extra
-    if len(completes) >= want:
-        limit = min(limit, completes[want - 1])
-    return min(limit, len(verdicts) - 1)
+    found = 0
+    first = -1
+    spent = 0
+    for index, verdict in enumerate(verdicts):
+        if first >= 0 and spent >= extra:
+            return index - 1
+        if first >= 0:
+            spent += TIMEOUT_COST if verdict is not None and verdict.timed_out else 1
+        if complete(verdict):
+            found += 1
+            first = index if first < 0 else first
+            if found >= want:
+                return index
+    return None  # not decided by these verdicts
 
 
 @dataclass
@@ -151,8 +163,9 @@ class Validator:
         """One verdict per candidate, in order; ``None`` where screening stopped early.
 
         With ``stop_at_first``, screening stops at the ``want``-th complete candidate,
-        ``extra`` candidates after the first complete one (see ``cutoff``), or about
-        ``EXTRA_SECONDS`` after the first complete one turned up, whichever comes first.
+        or once the candidates after the first complete one used up ``extra`` units (see
+        ``cutoff``). Verdicts past that point (a parallel worker may have finished some) are
+        dropped, so the candidates returned never depend on timing.
 
         With ``probe`` (candidate -> its probe plan), the fast path also compares the
         behaviour of the complete candidates it found; the report is left in ``last_probe``
@@ -168,20 +181,19 @@ class Validator:
         stop = (max(1, want), max(0, extra)) if stop_at_first else None
         if self.mode == "fast" and targets and all("::" in t for t in targets):
             pending = self._fast(candidates, selection, baseline, verdicts, stop, probe)
-        first_complete_at: float | None = None
         for index in pending:
             if stop is not None:
                 limit = cutoff(verdicts[:index], *stop)
                 if limit is not None and index > limit:
                     break
-                if first_complete_at and time.monotonic() - first_complete_at > EXTRA_SECONDS:
-                    break
             verdicts[index] = self._naive(candidates[index], selection, baseline)
-            if first_complete_at is None and complete(verdicts[index]):
-                first_complete_at = time.monotonic()
             self.stats.naive += 1
         self.stats.screened += sum(1 for v in verdicts if v is not None)
         self.stats.seconds += time.monotonic() - started
+        if stop is not None:
+            limit = cutoff(verdicts, *stop)
+            if limit is not None:
+                verdicts[limit + 1 :] = [None] * (len(verdicts) - limit - 1)
         return verdicts
 
     # ------------------------------------------------------------------ fast
@@ -221,7 +233,7 @@ class Validator:
             if stop is not None and stop != (1, 0):
                 # the worker reads the batch's stopping rule from its candidates' entries
                 entries[-1].update(
-                    {"want": stop[0], "extra": stop[1], "extra_seconds": EXTRA_SECONDS}
+                    {"want": stop[0], "extra": stop[1], "timeout_cost": TIMEOUT_COST}
                 )
                 plan = probe(candidate) if probe is not None else None
                 if plan is not None:
@@ -299,25 +311,50 @@ class Validator:
         if "crash" in result:
             return Verdict(candidate.id, False, f"the test process crashed: {result['crash']}")
         if "timeout" in result:
-            return Verdict(candidate.id, False, "timed out: " + str(result["timeout"]))
+            return Verdict(
+                candidate.id, False, "timed out: " + str(result["timeout"]), timed_out=True
+            )
         fixed = tuple(str(x) for x in result.get("fixed", []))  # type: ignore[attr-defined]
         broken = tuple(str(x) for x in result.get("broken", []))  # type: ignore[attr-defined]
         still = tuple(t for t in targets if t not in fixed)
-        outcomes = result.get("outcomes", {})
-        hung = [
-            t
-            for t in targets
-            if isinstance(outcomes, dict) and outcomes.get(t, [""])[0] == "timeout"
-        ]
+        found = result.get("outcomes", {})
+        outcomes = found if isinstance(found, Mapping) else {}
+
+        def hit_limit(nodeid: str) -> bool:
+            outcome = outcomes.get(nodeid)
+            return isinstance(outcome, list | tuple) and outcome[:1] in (["timeout"], ("timeout",))
+
+        slow = any(hit_limit(nodeid) for nodeid in outcomes)  # what the worker counts, too
+        hung = [t for t in targets if hit_limit(t)]
         if not fixed and hung:
             return Verdict(
-                candidate.id, False, f"timed out: {hung[0]} ran past its limit", still_failing=still
+                candidate.id,
+                False,
+                f"timed out: {hung[0]} ran past its limit",
+                still_failing=still,
+                timed_out=True,
             )
         if not fixed:
-            return Verdict(candidate.id, False, "the failing tests still fail", still_failing=still)
+            return Verdict(
+                candidate.id,
+                False,
+                "the failing tests still fail",
+                still_failing=still,
+                timed_out=slow,
+            )
         if broken:
-            return Verdict(candidate.id, False, f"breaks {broken[0]}", fixed, broken, still)
-        return Verdict(candidate.id, True, "screened: fixes " + ", ".join(fixed), fixed, (), still)
+            return Verdict(
+                candidate.id, False, f"breaks {broken[0]}", fixed, broken, still, timed_out=slow
+            )
+        return Verdict(
+            candidate.id,
+            True,
+            "screened: fixes " + ", ".join(fixed),
+            fixed,
+            (),
+            still,
+            timed_out=slow,
+        )
 
     # ------------------------------------------------------------------ naive
 
@@ -354,7 +391,7 @@ def judge(
     """Verdict from a real run of targets and guards (targets may be test files)."""
     by_id = run.by_id()
     if run.timed_out and not run.results:
-        return Verdict(candidate_id, False, "the test run timed out")
+        return Verdict(candidate_id, False, "the test run timed out", timed_out=True)
     if run.collection_errors:
         return Verdict(
             candidate_id,
@@ -373,11 +410,18 @@ def judge(
     fixed = tuple(t for t in targets if passed(t))
     still = tuple(t for t in targets if t not in fixed)
     broken = tuple(g for g in guards if g in by_id and by_id[g].outcome.is_bad)
+    slow = run.timed_out or any(r.outcome is Outcome.TIMEOUT for r in run.results)
     if not fixed:
-        return Verdict(candidate_id, False, "the failing tests still fail", still_failing=still)
+        return Verdict(
+            candidate_id, False, "the failing tests still fail", still_failing=still, timed_out=slow
+        )
     if broken:
-        return Verdict(candidate_id, False, f"breaks {broken[0]}", fixed, broken, still)
-    return Verdict(candidate_id, True, "fixes " + ", ".join(fixed), fixed, (), still)
+        return Verdict(
+            candidate_id, False, f"breaks {broken[0]}", fixed, broken, still, timed_out=slow
+        )
+    return Verdict(
+        candidate_id, True, "fixes " + ", ".join(fixed), fixed, (), still, timed_out=slow
+    )
 
 
 def _by_candidate_id(

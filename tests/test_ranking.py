@@ -200,4 +200,13 @@ def test_cutoff_stops_at_the_wanted_count_or_the_slice() -> None:
     assert cutoff([no, yes, no, yes], 1, 0) == 1  # the old rule: the first complete one
     assert cutoff([no, yes, no, yes, no], 2, 10) == 3  # the second complete one
     assert cutoff([yes, no, no, no, no, yes], 4, 2) == 2  # two more after the first
-    assert cutoff([yes, None], 4, 16) == 1  # never past the end
+    assert cutoff([yes, None], 4, 16) is None  # not decided yet: more may come
+
+
+def test_cutoff_charges_a_candidate_that_ran_out_of_time_more() -> None:
+    yes, no = verdict(True), verdict(False)
+    hung = Verdict("c", False, "timed out", timed_out=True)
+    # the slice of 10: the first hang costs 8, the next plain one 1, the second hang ends it
+    assert cutoff([yes, hung, no, hung, yes, yes], 4, 10) == 3
+    assert cutoff([yes, no, no, no, no, yes, no], 4, 5) == 5  # without hangs, five fit
+    assert cutoff([no, hung, yes, hung, yes], 2, 8) == 3  # hangs before the first one are free

@@ -192,6 +192,51 @@ def test_first_winner_stops_the_batch_deterministically(
     assert accepted[0] == 1
 
 
+def test_the_ranking_slice_gathers_the_same_candidates_however_fast_they_run(
+    project: tuple[TestRunner, Workspace],
+) -> None:
+    """Gathering complete candidates for ranking stops by counting outcomes: a hang uses
+    up eight of the slice, another candidate one. What a second core judged past that point
+    is dropped, so both paths, run after run, return the same candidates."""
+    runner, workspace = project
+    baseline = runner.run(timeout=60, per_test_timeout=5)
+    selection = Everything(baseline.failing, baseline.passing)
+
+    def make(name: str, line: str) -> Candidate:
+        return Candidate(
+            id=name,
+            engine="test",
+            template="t",
+            description=name,
+            edits=(FileEdit("calc.py", body(f"        {line}\n")),),
+        )
+
+    batch = [
+        make("wrong", "return 1"),
+        make("right", "return LIMIT"),
+        make("hangs", "while True: pass"),
+        make("also-right", "return 10"),
+        make("hangs-too", "while True: pass"),
+        make("right-too", "return int(LIMIT)"),
+        make("right-as-well", "return LIMIT + 0"),
+    ]
+    seen = []
+    for mode in ("fast", "fast", "naive"):
+        validator = Validator(runner, workspace, mode, workers=2, test_timeout=5)
+        verdicts = validator.screen(batch, selection, baseline, want=4, extra=10)
+        seen.append([(v.accepted, v.timed_out) if v else None for v in verdicts])
+    assert seen[0] == seen[1] == seen[2]
+    assert seen[0] == [
+        (False, False),
+        (True, False),
+        (False, True),
+        (True, False),
+        (False, True),
+        None,
+        None,
+    ]
+
+
 MARKED_TESTS = """
 import pytest
 from calc import clamp
