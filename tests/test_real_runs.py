@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.analysis.classify import failures_of
+from bot.analysis.localize import localize
 from bot.models import Outcome
 from bot.sandbox.local import LocalSandbox
-from bot.testing.junit import parse_junit
+from bot.testing.junit import frames_from_traceback, parse_junit
 from bot.testing.runner import TestRunner
 
 CONFTEST = """
@@ -124,3 +126,58 @@ def test_garbage_is_collected_and_reported_as_without_mendbot(
     assert run.exit_code == expected_status != 0
     assert "finalizer failed" in run.output_tail
     assert run.has_coverage is coverage
+
+
+SPINNER = """
+def step(value):
+    return value * 1
+
+
+def spin(limit):
+    count = 0
+    total = 0
+    while count < limit:
+        total = step(total)
+        total += 1
+        if total > 10:
+            total = 0
+    return total
+"""
+
+SPIN_TESTS = """
+from spinner import spin
+
+
+def test_spin_ends():
+    assert spin(3) == 3
+"""
+
+
+def test_a_hang_is_localized_to_its_loop_wherever_the_time_limit_finds_it(
+    make_repo: Callable[..., Path],
+) -> None:
+    """The per-test limit interrupts a hang on any line of the loop, or in what it calls;
+    the failure points at the loop's first line all the same, so localization (and with it
+    the candidates and the winner) does not depend on when the alarm went off."""
+    root = make_repo({"spinner.py": SPINNER, "tests/test_spin.py": SPIN_TESTS})
+    sources = {name: (root / name).read_text() for name in ("spinner.py", "tests/test_spin.py")}
+    lines = sources["spinner.py"].splitlines()
+    header = lines.index("    while count < limit:") + 1
+    loop = range(lines.index("def step(value):") + 1, header + 6)
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    interrupted, found = set(), set()
+    try:
+        for _ in range(6):
+            run = runner.run(timeout=60, per_test_timeout=0.2)
+            (result,) = run.results
+            assert result.outcome is Outcome.TIMEOUT
+            raw = [f for f in frames_from_traceback(result.traceback) if f[0] == "spinner.py"]
+            interrupted.add(raw[-1][1])
+            (failure,) = failures_of(run, sources)
+            found.add((failure.frames[-1].line, failure.frames[-1].function))
+            top = localize([failure], run, {"spinner.py": sources["spinner.py"]}, {})[0]
+            found.add((top.line, top.function))
+    finally:
+        runner.close()
+    assert found == {(header, "spin")}
+    assert interrupted <= set(loop)

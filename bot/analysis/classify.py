@@ -5,8 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from bot.analysis.source import loop_around
 from bot.edits import is_test_path as is_test_path  # one rule for what a test file is
-from bot.models import CollectionError, Failure, FailureClass, Frame, TestResult, TestRun
+from bot.models import (
+    CollectionError,
+    Failure,
+    FailureClass,
+    Frame,
+    Outcome,
+    TestResult,
+    TestRun,
+)
 from bot.testing.junit import frames_from_traceback
 
 RUNTIME_SAFETY_TYPES = {
@@ -82,6 +91,8 @@ def failure_from_result(result: TestResult, project_files: Mapping[str, str]) ->
     ]
     if not frames:
         frames = _frames_in_text(result.traceback, project_files)
+    if result.outcome is Outcome.TIMEOUT:
+        frames = _hang_frames(frames, project_files)
     test_file = result.nodeid.split("::", 1)[0]
     failure_class = classify_result(result, project_files.get(test_file, ""))
     traceback = result.traceback.split("\n[mendbot-frames]", 1)[0]
@@ -93,6 +104,22 @@ def failure_from_result(result: TestResult, project_files: Mapping[str, str]) ->
         frames=tuple(frames),
         traceback=traceback,
     )
+
+
+def _hang_frames(frames: list[Frame], project_files: Mapping[str, str]) -> list[Frame]:
+    """A hang's frames, ending at the first line of the loop that does not end.
+
+    The time limit interrupts a hanging test wherever it happens to be: on any line of the
+    loop, or in anything the loop calls. The innermost frame inside a loop is where it hangs;
+    pointing it at the loop's first line, and leaving out what the loop called, makes a hang
+    localized, and so repaired, the same way every time.
+    """
+    for position in range(len(frames) - 1, -1, -1):
+        frame = frames[position]
+        header = loop_around(project_files.get(frame.file, ""), frame.line)
+        if header is not None:
+            return [*frames[:position], Frame(frame.file, header, frame.function)]
+    return frames
 
 
 def failure_from_collection(error: CollectionError, project_files: Mapping[str, str]) -> Failure:

@@ -54,3 +54,25 @@ def function_range(text: str, qualname: str) -> tuple[int, int] | None:
         if name == qualname:
             return first, last
     return None
+
+
+@lru_cache(maxsize=512)
+def loop_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(first line, last line) of every ``for`` and ``while`` loop, in source order."""
+    tree = parse(text)
+    if tree is None:
+        return ()
+    loops = (ast.For, ast.AsyncFor, ast.While)
+    return tuple(
+        sorted(
+            (node.lineno, node.end_lineno or node.lineno)
+            for node in ast.walk(tree)
+            if isinstance(node, loops)
+        )
+    )
+
+
+def loop_around(text: str, line: int) -> int | None:
+    """The first line of the innermost loop that holds ``line``, if one does."""
+    inside = [first for first, last in loop_spans(text) if first <= line <= last]
+    return max(inside) if inside else None
