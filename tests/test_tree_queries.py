@@ -1,4 +1,5 @@
-"""The template engine's cached tree queries answer exactly what the ast module answers."""
+"""The template engine's cached tree queries answer exactly what the ast module answers, and
+the templates built on them order their edits as promised."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.engines.mutations import dump, source_segment, walk
+from bot.engines.mutations import (
+    Offsets,
+    Site,
+    dump,
+    insert_statement,
+    source_segment,
+    statement_at,
+    walk,
+)
+from bot.models import FailureClass
 
 CORPUS = Path(__file__).resolve().parent.parent / "benchmarks" / "corpus"
 
@@ -49,3 +59,29 @@ def test_a_new_tree_with_a_reused_id_is_walked_afresh() -> None:
     second = ast.parse("b = [1, 2, 3]")
     assert list(walk(second)) == list(ast.walk(second))
     assert walk(first) != walk(second)
+
+
+COUNTDOWN = """def countdown(n):
+    steps = []
+    while n > 0:
+        steps.append(n)
+    return steps
+"""
+
+
+def test_a_loop_that_never_advances_is_given_its_update_inside_first() -> None:
+    """At a `while` line (where a hang is localized), the updates the loop is missing are
+    tried at the end of its body before anything is inserted around the loop, where no
+    update can end it."""
+    tree = ast.parse(COUNTDOWN)
+    statement, function = statement_at(tree, 3)
+    assert isinstance(statement, ast.While)
+    site = Site(COUNTDOWN, tree, 3, statement, function, FailureClass.LOGIC, (), (), "")
+    found = list(insert_statement(site, Offsets(COUNTDOWN)))
+    inside = [m for m in found if m.description.endswith("at the end of the loop")]
+    assert inside and found[: len(inside)] == inside
+    assert any(m.description == "insert `n -= 1`" for m in found)  # around the loop, later
+    fixed = inside[[m.description for m in inside].index("insert `n -= 1` at the end of the loop")]
+    assert fixed.apply(COUNTDOWN) == COUNTDOWN.replace(
+        "steps.append(n)\n", "steps.append(n)\n        n -= 1\n"
+    )

@@ -1202,6 +1202,23 @@ def insert_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
     before = _line_start(offsets, statement.lineno)
     end_line = statement.end_lineno or statement.lineno
     after = offsets.starts[end_line] if end_line < len(offsets.starts) else len(site.text)
+    # the body of a loop that never advances: for a `while` site (where a hang is localized)
+    # the update goes inside, at the end of the body, before anything around the loop
+    if isinstance(statement, ast.While) and statement.body:
+        last = statement.body[-1]
+        inner_indent = _indent_of(site.text, offsets, last.lineno)
+        end = last.end_lineno or last.lineno
+        position = offsets.starts[end] if end < len(offsets.starts) else len(site.text)
+        for text in list(dict.fromkeys(vocabulary))[:8]:
+            yield Mutation(
+                position,
+                position,
+                f"{inner_indent}{text}\n",
+                "insert-statement",
+                f"insert `{text}` at the end of the loop",
+                "the loop never advanced",
+                size=3,
+            )
     current = source_segment(site.text, statement) or ""
     for text in list(dict.fromkeys(vocabulary))[:12]:
         if text == current:
@@ -1218,22 +1235,6 @@ def insert_statement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 "insert-statement",
                 f"insert `{text}`",
                 "a needed update was missing",
-                size=3,
-            )
-    # the body of a loop that never advances
-    if isinstance(statement, ast.While) and statement.body:
-        last = statement.body[-1]
-        inner_indent = _indent_of(site.text, offsets, last.lineno)
-        end = last.end_lineno or last.lineno
-        position = offsets.starts[end] if end < len(offsets.starts) else len(site.text)
-        for text in list(dict.fromkeys(vocabulary))[:8]:
-            yield Mutation(
-                position,
-                position,
-                f"{inner_indent}{text}\n",
-                "insert-statement",
-                f"insert `{text}` at the end of the loop",
-                "the loop never advanced",
                 size=3,
             )
 
