@@ -405,6 +405,13 @@ def _run_items(
     by_id = {item.nodeid: item for item in items}
     outcomes: dict[str, list[str]] = {}
 
+    # The tests run as pytest runs them in one session: each is told which test comes next,
+    # so fixtures of a wider scope (module, class, session) are set up once for the tests
+    # that share them and torn down only when the next test does not. The last planned test
+    # tears everything down, as the end of a session does.
+    planned = [n for n in dict.fromkeys([*targets, *guards]) if n in by_id]
+    following = dict(zip(planned, [*planned[1:], None][: len(planned)], strict=True))
+
     def run_one(nodeid: str) -> str:
         item = by_id.get(nodeid)
         if item is None:
@@ -419,7 +426,8 @@ def _run_items(
             item._repr_failure_py = _brief_failure
         # each test gets its own limit, calibrated from its baseline duration
         item.config.option.mendbot_test_timeout = float(limits.get(nodeid, 0.0))
-        reports = runtestprotocol(item, log=False, nextitem=None)
+        after = following.get(nodeid)
+        reports = runtestprotocol(item, log=False, nextitem=by_id[after] if after else None)
         outcome, message = "passed", ""
         for report in reports:
             if report.failed:

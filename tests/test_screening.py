@@ -237,6 +237,52 @@ def test_the_ranking_slice_gathers_the_same_candidates_however_fast_they_run(
     ]
 
 
+SHARED_TESTS = """
+import pytest
+from calc import clamp
+
+
+@pytest.fixture(scope="module")
+def seen():
+    return []
+
+
+def test_first(seen):
+    seen.append("first")
+    assert clamp(11) == 10
+
+
+def test_second(seen):
+    assert seen == ["first"]
+"""
+
+
+def test_a_wider_fixture_is_shared_by_the_tests_of_a_candidate_as_in_one_session(
+    make_repo: Callable[..., Path],
+) -> None:
+    """A candidate's tests run as one pytest session runs them: a module-scoped fixture is
+    set up once for the failing test and the passing test after it, so the fast path judges
+    as a fresh pytest run of those tests does."""
+    root = make_repo({"calc.py": CALC, "tests/test_shared.py": SHARED_TESTS})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=5)
+        first, second = "tests/test_shared.py::test_first", "tests/test_shared.py::test_second"
+        assert baseline.failing == (first,) and baseline.passing == (second,)
+        selection = Everything(baseline.failing, baseline.passing)
+        found = {}
+        for mode in ("fast", "naive"):
+            validator = Validator(runner, workspace_of(root), mode, workers=2, test_timeout=5)
+            (verdict,) = validator.screen(
+                [candidates()[-1]], selection, baseline, stop_at_first=False
+            )
+            assert verdict is not None
+            found[mode] = (verdict.accepted, verdict.fixed, verdict.broken)
+    finally:
+        runner.close()
+    assert found["fast"] == found["naive"] == (True, (first,), ())
+
+
 MARKED_TESTS = """
 import pytest
 from calc import clamp
