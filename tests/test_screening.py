@@ -110,26 +110,16 @@ def project(make_repo: Callable[..., Path]) -> Iterator[tuple[TestRunner, Worksp
     runner.close()
 
 
-def candidates() -> list[Candidate]:
-    found = [
-        Candidate(
-            id=name,
-            engine="test",
-            template="t",
-            description=name,
-            edits=(FileEdit("calc.py", body(code)),),
-        )
-        for name, code in BAD_CANDIDATES.items()
-    ]
-    found.append(
-        Candidate(
-            id="right",
-            engine="test",
-            template="t",
-            description="right",
-            edits=(FileEdit("calc.py", body("        return LIMIT\n")),),
-        )
+def edit(name: str, path: str, text: str) -> Candidate:
+    """A candidate named ``name`` that gives ``path`` the text ``text``."""
+    return Candidate(
+        id=name, engine="test", template="t", description=name, edits=(FileEdit(path, text),)
     )
+
+
+def candidates() -> list[Candidate]:
+    found = [edit(name, "calc.py", body(code)) for name, code in BAD_CANDIDATES.items()]
+    found.append(edit("right", "calc.py", body("        return LIMIT\n")))
     return found
 
 
@@ -175,13 +165,7 @@ def test_first_winner_stops_the_batch_deterministically(
     baseline = runner.run(timeout=60, per_test_timeout=5)
     selection = Everything(baseline.failing, baseline.passing)
     right = candidates()[-1]
-    also_right = Candidate(
-        id="also",
-        engine="test",
-        template="t",
-        description="also",
-        edits=(FileEdit("calc.py", body("        return 10\n")),),
-    )
+    also_right = edit("also", "calc.py", body("        return 10\n"))
     wrong = candidates()[0]
     validator = Validator(runner, workspace, "fast", workers=2, test_timeout=5)
     verdicts = validator.screen([wrong, right, also_right], selection, baseline)
@@ -203,13 +187,7 @@ def test_the_ranking_slice_gathers_the_same_candidates_however_fast_they_run(
     selection = Everything(baseline.failing, baseline.passing)
 
     def make(name: str, line: str) -> Candidate:
-        return Candidate(
-            id=name,
-            engine="test",
-            template="t",
-            description=name,
-            edits=(FileEdit("calc.py", body(f"        {line}\n")),),
-        )
+        return edit(name, "calc.py", body(f"        {line}\n"))
 
     batch = [
         make("wrong", "return 1"),

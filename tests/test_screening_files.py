@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from test_screening import Everything, workspace_of
+from test_screening import Everything, edit, workspace_of
 
-from bot.models import Candidate, FileEdit, Verdict, Workspace
+from bot.models import Candidate, Verdict, Workspace
 from bot.sandbox.local import LocalSandbox
 from bot.testing.runner import TestRunner
 from bot.validate import Validator
@@ -93,13 +93,7 @@ def project(make_repo: Callable[..., Path]) -> Iterator[tuple[TestRunner, Worksp
 
 
 def candidate(name: str, body: str) -> Candidate:
-    return Candidate(
-        id=name,
-        engine="test",
-        template="t",
-        description=name,
-        edits=(FileEdit("lookup.py", LOOKUP.replace(WRONG, body)),),
-    )
+    return edit(name, "lookup.py", LOOKUP.replace(WRONG, body))
 
 
 def batch() -> list[Candidate]:
@@ -199,13 +193,7 @@ def test_tests_that_run_another_program_are_judged_by_a_fresh_pytest(
         baseline = runner.run(timeout=60, per_test_timeout=10)
         assert baseline.failing == ("tests/test_greeter.py::test_command_line",)
         right, wrong = (
-            Candidate(
-                id=name,
-                engine="test",
-                template="t",
-                description=name,
-                edits=(FileEdit("greeter.py", GREETER.replace('"!!"', ending)),),
-            )
+            edit(name, "greeter.py", GREETER.replace('"!!"', ending))
             for name, ending in (("right", '"!"'), ("wrong", '"?"'))
         )
         validator = Validator(runner, workspace_of(root), "fast", workers=2, test_timeout=10)
