@@ -27,6 +27,7 @@ import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import itertools
 import json
 import os
 import select
@@ -410,7 +411,7 @@ def _run_items(
     # that share them and torn down only when the next test does not. The last planned test
     # tears everything down, as the end of a session does.
     planned = [n for n in dict.fromkeys([*targets, *guards]) if n in by_id]
-    following = dict(zip(planned, [*planned[1:], None][: len(planned)], strict=True))
+    following = dict(itertools.pairwise(planned))  # the last one has none
 
     def run_one(nodeid: str) -> str:
         item = by_id.get(nodeid)

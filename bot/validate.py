@@ -24,7 +24,7 @@ the configured sandbox, from the committed tree.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot.models import Candidate, Outcome, TestRun, Verdict, Workspace
@@ -319,42 +319,27 @@ class Validator:
         still = tuple(t for t in targets if t not in fixed)
         found = result.get("outcomes", {})
         outcomes = found if isinstance(found, Mapping) else {}
-
-        def hit_limit(nodeid: str) -> bool:
-            outcome = outcomes.get(nodeid)
-            return isinstance(outcome, list | tuple) and outcome[:1] in (["timeout"], ("timeout",))
-
-        slow = any(hit_limit(nodeid) for nodeid in outcomes)  # what the worker counts, too
-        hung = [t for t in targets if hit_limit(t)]
-        if not fixed and hung:
-            return Verdict(
+        # the tests that ran past their limit (the worker's slice counts these, too)
+        hung = [n for n, o in outcomes.items() if isinstance(o, list) and o[:1] == ["timeout"]]
+        hung_targets = [t for t in targets if t in hung]
+        if not fixed and hung_targets:
+            verdict = Verdict(
                 candidate.id,
                 False,
-                f"timed out: {hung[0]} ran past its limit",
+                f"timed out: {hung_targets[0]} ran past its limit",
                 still_failing=still,
-                timed_out=True,
             )
-        if not fixed:
-            return Verdict(
-                candidate.id,
-                False,
-                "the failing tests still fail",
-                still_failing=still,
-                timed_out=slow,
+        elif not fixed:
+            verdict = Verdict(
+                candidate.id, False, "the failing tests still fail", still_failing=still
             )
-        if broken:
-            return Verdict(
-                candidate.id, False, f"breaks {broken[0]}", fixed, broken, still, timed_out=slow
+        elif broken:
+            verdict = Verdict(candidate.id, False, f"breaks {broken[0]}", fixed, broken, still)
+        else:
+            verdict = Verdict(
+                candidate.id, True, "screened: fixes " + ", ".join(fixed), fixed, (), still
             )
-        return Verdict(
-            candidate.id,
-            True,
-            "screened: fixes " + ", ".join(fixed),
-            fixed,
-            (),
-            still,
-            timed_out=slow,
-        )
+        return replace(verdict, timed_out=bool(hung))
 
     # ------------------------------------------------------------------ naive
 
@@ -410,18 +395,14 @@ def judge(
     fixed = tuple(t for t in targets if passed(t))
     still = tuple(t for t in targets if t not in fixed)
     broken = tuple(g for g in guards if g in by_id and by_id[g].outcome.is_bad)
-    slow = run.timed_out or any(r.outcome is Outcome.TIMEOUT for r in run.results)
     if not fixed:
-        return Verdict(
-            candidate_id, False, "the failing tests still fail", still_failing=still, timed_out=slow
-        )
-    if broken:
-        return Verdict(
-            candidate_id, False, f"breaks {broken[0]}", fixed, broken, still, timed_out=slow
-        )
-    return Verdict(
-        candidate_id, True, "fixes " + ", ".join(fixed), fixed, (), still, timed_out=slow
-    )
+        verdict = Verdict(candidate_id, False, "the failing tests still fail", still_failing=still)
+    elif broken:
+        verdict = Verdict(candidate_id, False, f"breaks {broken[0]}", fixed, broken, still)
+    else:
+        verdict = Verdict(candidate_id, True, "fixes " + ", ".join(fixed), fixed, (), still)
+    slow = run.timed_out or any(r.outcome is Outcome.TIMEOUT for r in run.results)
+    return replace(verdict, timed_out=slow)
 
 
 def _by_candidate_id(
