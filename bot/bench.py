@@ -61,6 +61,7 @@ class BugOutcome:
     screened: int = 0
     screen_seconds: float = 0.0
     correct_note: str = ""  # how a patch differs from the reference, or how it was compared
+    budget: float = 0.0  # the run's --time-budget
 
 
 @dataclass
@@ -246,7 +247,9 @@ def run_bug(bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox]) -
             result, error = None, str(failure)
         seconds = time.monotonic() - started
         if result is None:
-            return BugOutcome(bug, "error", seconds, 0, 0, "", error, "")
+            return BugOutcome(
+                bug, "error", seconds, 0, 0, "", error, "", budget=settings.time_budget
+            )
         kept = [r for r in result.rounds if r.commit]
         screening: dict[str, Any] = dict(result.extra.get("screening", {}))  # type: ignore[call-overload]
         correct, note = "", ""
@@ -266,6 +269,7 @@ def run_bug(bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox]) -
             screened=int(screening.get("screened", 0)),
             screen_seconds=float(screening.get("seconds", 0.0)),
             correct_note=note,
+            budget=settings.time_budget,
         )
 
 
@@ -398,6 +402,10 @@ def summarize(
             1 for o in expected_unfixable if o.status == RunStatus.NOT_FIXED.value and o.reason
         ),
         "unfixable_total": len(expected_unfixable),
+        # wall-clock time past --time-budget, for the worst run (0 when every run kept to it)
+        "largest_budget_overrun_s": round(
+            max([0.0, *(o.seconds - o.budget for o in outcomes if o.budget)]), 3
+        ),
     }
     screened = sum(o.screened for o in outcomes)
     screen_seconds = sum(o.screen_seconds for o in outcomes)
@@ -452,4 +460,5 @@ def outcome_to_json(outcome: BugOutcome) -> dict[str, Any]:
         "reference": outcome.correct,
         "reference_note": outcome.correct_note,
         "reason": outcome.reason,
+        "budget_s": outcome.budget,
     }

@@ -11,6 +11,8 @@ import os
 import signal
 import sys
 import tempfile
+import threading
+import time
 import traceback
 import warnings
 from collections.abc import Sequence
@@ -34,28 +36,67 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class ConsoleProgress:
-    """Progress on stderr: a live status line on a terminal, plain lines otherwise."""
+    """Progress on stderr: a live status line on a terminal, plain lines otherwise.
+
+    A stage that takes long (a big suite's baseline, a proof) is never silent: every
+    ``HEARTBEAT`` seconds without a line, the current stage is said again with its time so far.
+    """
+
+    HEARTBEAT = 5.0
 
     def __init__(self, console: Console, quiet: bool = False) -> None:
         self.console = console
         self.quiet = quiet
         self.status: Any = None
-        if console.is_terminal and not quiet:
+        self._lock = threading.Lock()
+        self._text = "starting"
+        self._stage_started = self._said = time.monotonic()
+        self._stopped = threading.Event()
+        self._beat: threading.Thread | None = None
+        if quiet:
+            return
+        if console.is_terminal:
             self.status = console.status("mendbot: starting")
             self.status.start()
+        self._beat = threading.Thread(target=self._heartbeat, name="mendbot-progress", daemon=True)
+        self._beat.start()
+
+    def _heartbeat(self) -> None:
+        while not self._stopped.wait(1.0):
+            with self._lock:
+                now = time.monotonic()
+                if now - self._said < self.HEARTBEAT:
+                    continue
+                line = f"mendbot: {self._text} ({now - self._stage_started:.0f}s so far)"
+                if self.status is not None:
+                    self.status.update(line)
+                else:
+                    self.console.print(f"[dim]{line}[/dim]", markup=True)
+                self._said = now
 
     def stage(self, name: str, detail: str = "") -> None:
         text = f"{name}: {detail}" if detail else name
-        if self.status is not None:
-            self.status.update(f"mendbot: {text}")
-        elif not self.quiet:
-            self.console.print(f"[dim]mendbot: {text}[/dim]")
+        with self._lock:
+            if text != self._text:
+                self._stage_started = time.monotonic()
+            self._text = text
+            self._said = time.monotonic()
+            if self.status is not None:
+                self.status.update(f"mendbot: {text}")
+            elif not self.quiet:
+                self.console.print(f"[dim]mendbot: {text}[/dim]")
 
     def note(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"mendbot: {message}")
+            with self._lock:
+                self._said = time.monotonic()
+                self.console.print(f"mendbot: {message}")
 
     def close(self) -> None:
+        self._stopped.set()
+        if self._beat is not None:
+            self._beat.join(timeout=2)
+            self._beat = None
         if self.status is not None:
             self.status.stop()
             self.status = None

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import enum
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot import workspace as ws
 from bot.config import Settings
+from bot.deadline import Deadline, bounded
 from bot.errors import RepositoryError, TestSetupError
 from bot.handback import HookRun, git_common_dir, hand_back, hook_run
 from bot.models import RunResult, RunStatus, TestRun, Trigger, TriggerKind
@@ -244,12 +244,22 @@ def run_hook(
             )
         raise
     del repo
+    # one budget for the related tests and the repair together (a check without repair may
+    # take the check's own limit)
+    clock = Deadline.start(
+        max(CHECK_TIMEOUT_FLOOR, settings.time_budget)
+        if request.mode is Mode.CHECK_ONLY
+        else settings.time_budget
+    )
+    sandbox = bounded(sandbox, clock)
     head = ws.run_git(["rev-parse", "HEAD"], top).strip()
     index = ws.index_file(top, request.environ)
     run_id = ws.new_run_id()
     with hook_run(top, run_id) as run:
         base = choose_base(top, request, head, index, run_id)
-        report = _check(request, settings, sandbox, repair, progress, run, subdir, base, index)
+        report = _check(
+            request, settings, sandbox, repair, progress, run, subdir, base, index, clock
+        )
     if run.notes:
         return replace(report, notes=(*run.notes, *report.notes))
     return report
@@ -265,8 +275,9 @@ def _check(
     subdir: str,
     base: Base,
     index: Path,
+    clock: Deadline,
 ) -> HookReport:
-    """Run the related tests of ``base``; repair when they fail."""
+    """Run the related tests of ``base``; repair when they fail, in the time left."""
     changed = _project_relative(base.changed, subdir)
     python_changed = [c for c in changed if c.endswith(".py")]
     if not request.run_all and not python_changed:
@@ -298,7 +309,7 @@ def _check(
     try:
         check = runner.run(
             related.tests,
-            timeout=max(CHECK_TIMEOUT_FLOOR, settings.time_budget),
+            timeout=clock.limit(),
             per_test_timeout=settings.test_timeout,
             coverage=request.run_all,
         )
@@ -315,6 +326,15 @@ def _check(
             HookStatus.NOTHING_TO_TEST,
             "nothing to test: pytest collected no tests from the related test files",
             tests=described,
+            notes=tuple(notes),
+        )
+    if check.timed_out and request.mode is not Mode.CHECK_ONLY:
+        return HookReport(
+            HookStatus.BUDGET,
+            f"the time budget of {settings.time_budget:g}s ran out before the related tests "
+            "finished",
+            tests=described,
+            details=(_budget_hint(settings),),
             notes=tuple(notes),
         )
     if check.green:
@@ -347,11 +367,12 @@ def _check(
         label=f"pre-commit hook: {base.label}",
     )
     selection = (*settings.pytest_args, *related.tests)
-    started = time.monotonic()
     try:
-        result = repair(trigger, settings.replace(pytest_args=selection))
+        result = repair(
+            trigger, settings.replace(pytest_args=selection, time_budget=clock.remaining())
+        )
     except TestSetupError as error:
-        if time.monotonic() - started < settings.time_budget:
+        if not clock.expired():
             raise explain_setup_error(error, settings) from None
         return HookReport(
             HookStatus.BUDGET,

@@ -32,6 +32,7 @@ from bot.analysis.localize import localize
 from bot.analysis.rca import root_cause_note
 from bot.analysis.source import parse
 from bot.config import Settings
+from bot.deadline import Deadline, bounded
 from bot.edits import check_path
 from bot.engines.base import Engine, FeedbackLog, RepairContext
 from bot.errors import LLMError, TestSetupError
@@ -142,7 +143,9 @@ def changed_lines(old: str, new: str) -> set[int]:
 @dataclass
 class RunState:
     started: float
-    deadline: float
+    deadline: float  # ``clock.at``: the monotonic time the budget ends
+    clock: Deadline = field(default_factory=Deadline.unbounded)
+    suite_seconds: float = 0.0  # how long the whole selection took at the baseline
     candidates_tried: int = 0
     rounds: list[Round] = field(default_factory=list)
     fingerprints: dict[str, int] = field(default_factory=dict)
@@ -153,7 +156,8 @@ class RunState:
     runners_up: list[dict[str, object]] = field(default_factory=list)
     ranking: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said in the result's warnings
-    cut_short: bool = False  # the budget ended the baseline run before its tests finished
+    cut_short: bool = False  # the budget ended a run (baseline or proof) before it finished
+    out_of_time: bool = False  # the time left could not hold a proof, so none was started
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -169,10 +173,17 @@ class Trust:
 
 
 def repair(
-    trigger: Trigger, settings: Settings, ports: Ports, *, run_id: str | None = None
+    trigger: Trigger,
+    settings: Settings,
+    ports: Ports,
+    *,
+    run_id: str | None = None,
+    deadline: Deadline | None = None,
 ) -> RunResult:
-    started = time.monotonic()
-    state = RunState(started=started, deadline=started + settings.time_budget)
+    clock = deadline or Deadline.start(settings.time_budget)
+    state = RunState(started=time.monotonic(), deadline=clock.at, clock=clock)
+    # every command of the run, whoever starts it, ends by the deadline
+    ports = dataclasses.replace(ports, sandbox=bounded(ports.sandbox, clock))
     with ws.open_workspace(trigger, run_id) as workspace:
         ports.trace.write(
             "run_start",
@@ -240,10 +251,11 @@ def _run(
     tree = ws.tree_id(workspace) if settings.validation == "fast" else None
     worker = runner.warm(tree) if tree is not None else None
     baseline = runner.run(
-        timeout=settings.time_budget,
+        timeout=state.clock.limit(),
         per_test_timeout=settings.test_timeout,
         coverage=worker is None,
     )
+    state.suite_seconds = baseline.duration
     trace.write("baseline", **_run_summary(baseline))
     # the baseline's only wall-clock limit is the budget: a run it stopped is the budget's doing
     state.cut_short = baseline.timed_out
@@ -303,8 +315,8 @@ def _run(
     analysis: Analysis | None = None
     reason = ""
     for number in range(1, settings.max_rounds + 1):
-        if time.monotonic() > state.deadline:
-            reason = f"the time budget of {settings.time_budget:.0f}s ran out"
+        if state.clock.expired() or not _room_for_proof(state):
+            reason = _budget_reason(state)
             break
         code, tests = read_sources(workspace.project_dir)
         failures = failures_of(current, {**code, **tests})
@@ -402,12 +414,12 @@ def _with_coverage(
             [r.nodeid for r in baseline.results],
             tag=tree,
             per_test_timeout=per_test_timeout(baseline, settings.test_timeout),
-            timeout=max(10.0, state.deadline - time.monotonic()),
+            timeout=state.clock.limit(),
             coverage=True,
         )
     if measured is None or not measured.has_coverage:
         measured = runner.run(
-            timeout=max(30.0, state.deadline - time.monotonic()),
+            timeout=state.clock.limit(),
             per_test_timeout=settings.test_timeout,
             coverage=True,
         )
@@ -434,9 +446,33 @@ def _stuck(state: RunState, failures: Sequence[object]) -> str:
     return ""
 
 
+def _proof_seconds(state: RunState) -> float:
+    """What one proof is expected to take: the whole selection again with coverage (the
+    final runs go beside it on the other core), from the baseline's duration."""
+    return 1.5 * state.suite_seconds + 2.0
+
+
+def _room_for_proof(state: RunState) -> bool:
+    """Whether a candidate found now could still be proven before the deadline; a proof
+    that cannot finish is never started (it would prove nothing)."""
+    if state.clock.fits(_proof_seconds(state)):
+        return True
+    state.out_of_time = True
+    return False
+
+
+def _budget_reason(state: RunState) -> str:
+    if state.out_of_time and not state.clock.expired():
+        return (
+            f"the time budget ran out: {state.clock.remaining():.0f}s left, and proving a "
+            f"candidate on the whole selection takes about {_proof_seconds(state):.0f}s"
+        )
+    return f"the time budget of {state.clock.budget:.0f}s ran out"
+
+
 def _give_up_reason(state: RunState, analysis: Analysis, number: int) -> str:
-    if time.monotonic() > state.deadline or state.cut_short:
-        return "the time budget ran out before a verified fix was found"
+    if state.clock.expired() or state.cut_short or state.out_of_time:
+        return _budget_reason(state) + " before a verified fix was found"
     failing = ", ".join(f.nodeid for f in analysis.failures[:3])
     return (
         f"no candidate fixed {failing} without breaking a passing test "
@@ -630,6 +666,8 @@ def _search(
     for batch in _batches(_guarded(engine, context, inputs), size):
         if time.monotonic() > reserve_after or tried_this_round >= settings.candidate_budget:
             break
+        if not _room_for_proof(state):
+            break
         admissible: list[Candidate] = []
         for candidate in batch:
             stage, problem = _admissible(candidate, inputs)
@@ -673,7 +711,7 @@ def _search(
             f"round {number}", f"{engine.name}: {tried_this_round} candidates tried"
         )
     for _, _, candidate, verdict in sorted(partial, key=lambda item: item[:2])[:3]:
-        if time.monotonic() > state.deadline:
+        if not _room_for_proof(state):
             break
         proven = _prove(candidate, verdict, inputs)
         if proven is not None:
@@ -746,7 +784,7 @@ def _prove_ranked(
         ],
     )
     for position, item in enumerate(ranked):
-        if position and time.monotonic() > state.deadline:
+        if not _room_for_proof(state):
             break
         proven = _prove(item.candidate, item.verdict, inputs, ranked=item)
         if proven is not None:
@@ -941,12 +979,15 @@ def _verify(
     written, old_texts = attempt.written, attempt.old_texts
     timeout_per_test = per_test_timeout(current, settings.test_timeout)
     passed_before = set(current.passing)
-    raw = runner.run(
-        timeout=max(30.0, state.deadline - time.monotonic() + 30.0),
-        per_test_timeout=timeout_per_test,
-        coverage=True,
-    )
+    raw = runner.run(timeout=state.clock.limit(), per_test_timeout=timeout_per_test, coverage=True)
     ws.restore_clean(workspace)
+    if raw.timed_out:
+        # cut by the budget: a run that did not finish proves nothing, and the tests it did
+        # not reach are not broken
+        state.cut_short = True
+        why = "the proof run did not finish before the time budget ran out (it proves nothing)"
+        _reject(inputs, candidate, previous, why, started, gates)
+        return None
     run = flaky_gate.mask(raw, state.excluded)
     by_id = run.by_id()
     broken = sorted(n for n in passed_before if n not in by_id or by_id[n].outcome.is_bad)
@@ -969,7 +1010,7 @@ def _verify(
         broken=broken,
         **_run_summary(run),
     )
-    if broken or new_errors or not fixed or (run.timed_out and not run.results):
+    if broken or new_errors or not fixed:
         why = (
             f"breaks {', '.join(broken[:3])}"
             if broken

@@ -137,6 +137,7 @@ def print_report(outcomes: list[BugOutcome], summary: dict[str, object]) -> None
         f"p90 {summary['p90_time_to_fix_s']}s; "
         f"median candidates tried {summary['median_candidates']}"
     )
+    out.print(f"largest overrun of the time budget: {summary['largest_budget_overrun_s']}s")
     out.print(
         "identical to the reference fix (AST): "
         f"{summary['identical_to_reference']}/{summary['fixed']}"
