@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.bench_standin import STANDIN_MODEL, ReferenceFix, StandIn
 from bot.config import Settings
 from bot.engines.base import FeedbackLog, RepairContext
 from bot.engines.templates import TemplateEngine
@@ -461,4 +462,113 @@ def outcome_to_json(outcome: BugOutcome) -> dict[str, Any]:
         "reference_note": outcome.correct_note,
         "reason": outcome.reason,
         "budget_s": outcome.budget,
+    }
+
+
+# -- the LLM path against the stand-in model ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LLMBugOutcome:
+    """One bug repaired by the LLM engine talking to the stand-in model (``bench_standin``)."""
+
+    bug: str
+    status: str
+    landed: bool  # the run ended fixed
+    shown_first: str  # "all" | "some" | "none" | "" (no prompt): what the first prompt showed
+    shown_best: str  # the most any prompt of the run showed
+    prompts: int
+    prompt_tokens: tuple[int, ...]  # estimated tokens of each prompt
+    seconds: float
+    reason: str
+
+
+_SHOWN_ORDER = ("", "none", "some", "all")
+
+
+def run_bug_llm(
+    bug: Bug,
+    settings: Settings,
+    make_sandbox: Callable[[], Sandbox],
+    standin: StandIn,
+    base_url: str,
+) -> LLMBugOutcome:
+    """Repair ``bug`` with the LLM engine only, the stand-in answering from its reference fix."""
+    from bot.engines.llm import LLMEngine
+    from bot.llm.openai_compat import OpenAICompatBackend
+
+    standin.use(ReferenceFix.from_bug(bug.path))
+    backend = OpenAICompatBackend(
+        STANDIN_MODEL, base_url=base_url, api_key="stand-in", timeout=30.0, context_window=32768
+    )
+    backend.check()
+    llm_settings = settings.replace(engine="llm")
+    with tempfile.TemporaryDirectory(prefix="mendbot-bench-llm-") as tmp:
+        project = materialize(bug, Path(tmp))
+        engine = LLMEngine(backend, llm_settings, Trace(None))
+        ports = Ports(sandbox=make_sandbox(), engines=[engine], trace=Trace(None))
+        started = time.monotonic()
+        try:
+            result: RunResult | None = repair(
+                Trigger(kind=TriggerKind.BENCH, repo_path=project, label=bug.name),
+                llm_settings,
+                ports,
+            )
+            error = ""
+        except MendbotError as failure:
+            result, error = None, str(failure)
+        seconds = time.monotonic() - started
+    exchanges = list(standin.exchanges)
+    shown = [e.shown for e in exchanges]
+    return LLMBugOutcome(
+        bug=bug.name,
+        status=result.status.value if result else "error",
+        landed=result is not None and result.status is RunStatus.FIXED,
+        shown_first=shown[0] if shown else "",
+        shown_best=max(shown, key=_SHOWN_ORDER.index) if shown else "",
+        prompts=len(exchanges),
+        prompt_tokens=tuple(e.prompt_tokens for e in exchanges),
+        seconds=seconds,
+        reason=result.reason if result else error,
+    )
+
+
+def summarize_llm(outcomes: Sequence[LLMBugOutcome]) -> dict[str, Any]:
+    tokens = [t for o in outcomes for t in o.prompt_tokens]
+    counts = {
+        shown: sum(1 for o in outcomes if o.shown_first == shown)
+        for shown in ("all", "some", "none")
+    }
+    return {
+        "bugs": len(outcomes),
+        "landed": sum(o.landed for o in outcomes),
+        "first_prompt_showed": counts,
+        "first_prompt_showed_landed": {
+            shown: sum(1 for o in outcomes if o.shown_first == shown and o.landed)
+            for shown in ("all", "some", "none")
+        },
+        "some_prompt_showed_all": sum(1 for o in outcomes if o.shown_best == "all"),
+        "no_prompt": sum(1 for o in outcomes if not o.prompts),
+        "prompts": len(tokens),
+        "median_prompt_tokens": statistics.median(tokens) if tokens else None,
+        "max_prompt_tokens": max(tokens) if tokens else None,
+        "median_first_prompt_tokens": statistics.median(
+            [o.prompt_tokens[0] for o in outcomes if o.prompt_tokens]
+        )
+        if tokens
+        else None,
+    }
+
+
+def llm_outcome_to_json(outcome: LLMBugOutcome) -> dict[str, Any]:
+    return {
+        "bug": outcome.bug,
+        "status": outcome.status,
+        "landed": outcome.landed,
+        "shown_first": outcome.shown_first,
+        "shown_best": outcome.shown_best,
+        "prompts": outcome.prompts,
+        "prompt_tokens": list(outcome.prompt_tokens),
+        "seconds": round(outcome.seconds, 3),
+        "reason": outcome.reason,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -12,16 +13,22 @@ from rich.table import Table
 
 import bot
 from bot.bench import (
+    Bug,
     BugOutcome,
+    LLMBugOutcome,
     ScreeningComparison,
     bench_settings,
     compare_screening,
+    llm_outcome_to_json,
     load_corpus,
     outcome_to_json,
     run_bug,
+    run_bug_llm,
     summarize,
+    summarize_llm,
 )
-from bot.config import load_settings
+from bot.bench_standin import StandIn, StandInServer
+from bot.config import Settings, load_settings
 from bot.sandbox.base import Sandbox
 
 
@@ -60,6 +67,14 @@ def _default_corpus() -> Path:
     "a repair screens)",
 )
 @click.option("--sandbox", type=click.Choice(["local", "docker", "auto"]), default="local")
+@click.option(
+    "--engine",
+    type=click.Choice(["templates", "llm"]),
+    default="templates",
+    show_default=True,
+    help="templates: the embedded engine; llm: the LLM engine against a stand-in model that "
+    "knows each bug's reference fix but edits only code the prompt shows",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")
 def bench(
     corpus: Path | None,
@@ -68,6 +83,7 @@ def bench(
     compare: bool,
     compare_count: int,
     sandbox: str,
+    engine: str,
     as_json: bool,
 ) -> None:
     """Repair every bug of the corpus in a temporary repository and report the numbers."""
@@ -82,6 +98,9 @@ def bench(
         return make_sandbox(settings)
 
     err = Console(stderr=True, highlight=False)
+    if engine == "llm":
+        bench_llm(bugs, settings, sandbox_factory, err, as_json)
+        return
     outcomes: list[BugOutcome] = []
     for position, bug in enumerate(bugs, 1):
         outcome = run_bug(bug, settings, sandbox_factory)
@@ -168,3 +187,63 @@ def print_report(outcomes: list[BugOutcome], summary: dict[str, object]) -> None
         )
         for line in screening["disagreements"]:
             out.print(f"  disagreement: {line}")
+
+
+def bench_llm(
+    bugs: list[Bug],
+    settings: Settings,
+    sandbox_factory: Callable[[], Sandbox],
+    err: Console,
+    as_json: bool,
+) -> None:
+    """Every bug through the LLM engine, the stand-in model answering on 127.0.0.1."""
+    standin = StandIn()
+    outcomes: list[LLMBugOutcome] = []
+    with StandInServer(standin) as server:
+        for position, bug in enumerate(bugs, 1):
+            outcome = run_bug_llm(bug, settings, sandbox_factory, standin, server.base_url)
+            outcomes.append(outcome)
+            err.print(
+                f"[dim]bench llm {position}/{len(bugs)} {bug.name}: {outcome.status}, first "
+                f"prompt showed {outcome.shown_first or 'nothing (no prompt)'} of the fix "
+                f"({outcome.prompts} prompts)[/dim]"
+            )
+    summary = summarize_llm(outcomes)
+    if as_json:
+        payload = {"summary": summary, "bugs": [llm_outcome_to_json(o) for o in outcomes]}
+        click.echo(json.dumps(payload, indent=2))
+        return
+    out = Console(file=sys.stdout, highlight=False, width=140)
+    table = Table(title="mendbot bench --engine llm (stand-in model)")
+    for column in (
+        "bug",
+        "first prompt showed",
+        "any prompt showed",
+        "landed",
+        "prompts",
+        "tokens",
+    ):
+        table.add_column(column)
+    for o in outcomes:
+        table.add_row(
+            o.bug,
+            o.shown_first or "no prompt",
+            o.shown_best or "no prompt",
+            "yes" if o.landed else f"no: {o.reason[:60]}",
+            str(o.prompts),
+            ", ".join(str(t) for t in o.prompt_tokens[:4]) + (" ..." if o.prompts > 4 else ""),
+        )
+    out.print(table)
+    shown = summary["first_prompt_showed"]
+    landed = summary["first_prompt_showed_landed"]
+    out.print(f"landed: {summary['landed']}/{summary['bugs']}")
+    out.print(
+        "first prompt showed the code the reference fix changes: "
+        + ", ".join(f"{k} {shown[k]} (landed {landed[k]})" for k in ("all", "some", "none"))
+        + f"; no prompt {summary['no_prompt']}"
+    )
+    out.print(
+        f"prompt tokens (estimated): median {summary['median_prompt_tokens']}, "
+        f"median first prompt {summary['median_first_prompt_tokens']}, "
+        f"max {summary['max_prompt_tokens']} over {summary['prompts']} prompts"
+    )
