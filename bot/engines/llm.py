@@ -1,12 +1,15 @@
 """The LLM repair engine: class-scoped minimal patches, best-of-N, escalation.
 
-For the primary failure the engine walks an escalation ladder (patch the localized function
-with SEARCH/REPLACE, then regenerate the function, then regenerate the file), sampling up to
+For the primary failure the engine walks an escalation ladder (patch with SEARCH/REPLACE,
+shown the fix's candidate locations across the repository; then regenerate a function; then
+regenerate a file), sampling up to
 ``settings.samples`` replies per rung along a temperature ladder. Every reply is either a
 candidate (whole new file texts) or a rejection with a reason; rejections and the pipeline's
 verdicts on earlier candidates go into the next prompt, so each sample knows why the previous
 ones failed. The same failure fingerprint three times ends a rung. Budgets on calls, tokens and
-wall time bound the whole run.
+wall time bound the whole run. A patch reply that cannot see the code to change (prose, or a
+SEARCH for code the prompt did not show) widens the context: more blocks, more files, then
+whole files.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from bot.edits import EditRejected, normalized_dump
 from bot.engines.base import RepairContext
 from bot.engines.five_whys import five_whys
 from bot.engines.llm_context import (
+    MAX_LAYER,
     Target,
     code_slice,
+    code_view,
     failing_tests,
     find_targets,
     outline,
     primary_failure,
 )
+from bot.engines.llm_localize import rank_files
 from bot.engines.prompts import POLICIES, Policy, RepairPrompt, repair_messages
 from bot.engines.replies import EditScope, apply_reply
 from bot.errors import LLMError
@@ -44,6 +50,8 @@ TEMPERATURES = (0.0, 0.3, 0.6, 0.8)
 STUCK_REPEATS = 3
 MIN_REPLY_TOKENS = 512
 MAX_ATTEMPT_NOTES = 6
+# rejections that mean the model did not see the code it had to change
+CANNOT_SEE = ("prose only", "SEARCH block not found")
 
 
 @dataclass
@@ -53,6 +61,8 @@ class _Rung:
     level: str
     target: Target
     fingerprints: Counter[str]
+    layer: int = 0  # how wide the patch prompt's context is
+    wider: bool = False  # a reply could not see the code: widen the context
 
 
 class LLMEngine:
@@ -99,16 +109,15 @@ class LLMEngine:
         policy = POLICIES[failure.failure_class]
         targets = find_targets(context, failure)
         if not targets:
-            self._stop("no function to repair was found in the code under repair")
+            # no ranked function: the most likely file still gets a prompt
+            targets = [Target(f.path, "", None) for f in rank_files(context, failure)[:2]]
+        if not targets:
+            self._stop("no file of the code under repair could be tied to the failure")
             return
         sent_any = False
         too_large: list[str] = []
-        for level in policy.levels:
-            rung_targets = targets if level != "file" else _one_per_file(targets)
-            for target in rung_targets:
-                if level == "function" and not target.function:
-                    continue  # module-level code has no function to regenerate
-                rung = _Rung(level, target, Counter())
+        for rung in _rungs(policy, targets):
+            while True:
                 for item in self._explore(context, failure, policy, rung):
                     if isinstance(item, str):
                         too_large.append(item)
@@ -119,6 +128,10 @@ class LLMEngine:
                         return
                 if self._done or self.stop_reason:
                     return
+                if not rung.wider or rung.layer >= MAX_LAYER:
+                    break
+                rung = _Rung(rung.level, rung.target, Counter(), rung.layer + 1)
+                self.trace.write("llm_context_widened", layer=rung.layer)
         if not sent_any and too_large:
             raise LLMError(
                 f"no prompt fits the context of {self.backend.model} "
@@ -178,6 +191,8 @@ class LLMEngine:
                     "level": rung.level,
                     "target": _name(rung.target),
                     "failure_class": failure.failure_class.value,
+                    "context_layer": rung.layer,
+                    "context_files": [view.path for view in prompt.views],
                 },
             )
             candidate = self._candidate(context, policy, rung, call_id, completion.text)
@@ -186,6 +201,9 @@ class LLMEngine:
                     candidate += " (the reply was cut at the token limit)"
                 self.caller.reject(call_id, candidate, level=rung.level, target=_name(rung.target))
                 self._note(f"A reply was refused: {candidate}")
+                if rung.level == "patch" and rung.layer < MAX_LAYER and _cannot_see(candidate):
+                    rung.wider = True
+                    return
                 if self._stuck(rung, "refused: " + candidate.split(":")[0]):
                     return
                 continue
@@ -238,10 +256,11 @@ class LLMEngine:
             _changed_lines(context.sources.get(e.path, context.test_sources.get(e.path, "")), e)
             for e in edits
         )
+        paths = sorted(applied.files)
         where = (
             f"{rung.target.function}() in {rung.target.path}"
-            if rung.target.function
-            else (rung.target.path)
+            if rung.target.function and paths == [rung.target.path]
+            else ", ".join(paths)
         )
         kind = {"patch": "patch", "function": "rewrite", "file": "regenerated file"}[rung.level]
         description = f"LLM {kind} of {where} ({self.backend.model})"
@@ -272,14 +291,31 @@ class LLMEngine:
 
     def _prompt(self, context: RepairContext, failure: Failure, rung: _Rung) -> RepairPrompt | None:
         target = rung.target
-        text = context.sources.get(target.path, "")
-        piece = code_slice(text, target.function, rung.level)
-        if piece is None:
-            return None
         tests = failing_tests(context, failure)
         others = tuple(
             f.nodeid for f in context.analysis.failures if f.nodeid not in {t.nodeid for t in tests}
         )
+        views = code_view(context, failure, rung.layer) if rung.level == "patch" else ()
+        if views and views[0].snippets:
+            first = views[0].snippets[0]
+            return RepairPrompt(
+                failure_class=failure.failure_class,
+                level=rung.level,
+                path=views[0].path,
+                function="",
+                code="".join(s.code for v in views for s in v.snippets),
+                start_line=first.start,
+                outline="",
+                tests=tuple(tests),
+                other_failures=others,
+                attempts=tuple(self._notes),
+                instruction=context.instruction,
+                views=views,
+            )
+        text = context.sources.get(target.path, "")
+        piece = code_slice(text, target.function, rung.level, target.line)
+        if piece is None:
+            return None
         return RepairPrompt(
             failure_class=failure.failure_class,
             level=rung.level,
@@ -354,6 +390,23 @@ def policy_name(rung: _Rung) -> str:
 
 def _name(target: Target) -> str:
     return f"{target.path}::{target.function}" if target.function else target.path
+
+
+def _rungs(policy: Policy, targets: list[Target]) -> Iterator[_Rung]:
+    """The ladder: one patch rung over the candidate locations, then per target function, then
+    per file."""
+    for level in policy.levels:
+        if level == "patch":
+            yield _Rung(level, targets[0], Counter())
+            continue
+        for target in targets if level != "file" else _one_per_file(targets):
+            if level == "function" and not target.function:
+                continue  # module-level code has no function to regenerate
+            yield _Rung(level, target, Counter())
+
+
+def _cannot_see(reason: str) -> bool:
+    return any(marker in reason for marker in CANNOT_SEE)
 
 
 def _one_per_file(targets: list[Target]) -> list[Target]:

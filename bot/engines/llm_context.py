@@ -1,21 +1,29 @@
-"""What the LLM engine shows a model: the target function, its file's outline, the failing
-tests' sources. Pure functions over a RepairContext; no model calls here."""
+"""What the LLM engine shows a model: the candidate locations of the fix (several blocks of
+several files, each file with a compact outline, under a token budget that widens layer by
+layer), the target function or file at the regenerating levels, and the failing tests' sources.
+Pure functions over a RepairContext; no model calls here."""
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from bot.edits import find_function, function_source, signature_of
+from bot.edits import FunctionNode, find_function, function_source, iter_functions, signature_of
 from bot.engines.base import RepairContext
-from bot.engines.prompts import FailingTest
+from bot.engines.llm_localize import Block, RankedFile, rank_blocks, rank_files
+from bot.engines.prompts import FailingTest, FileView, Snippet
+from bot.llm.tokens import estimate_tokens
 from bot.models import Failure, FailureClass, Location
 
 MAX_TARGETS = 2
 _DEF_LINE = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
 MAX_TEST_CHARS = 4000
+# the code a patch prompt shows, per layer of context: tokens of code, and files
+CODE_BUDGETS = (2500, 5000, 9000)
+FILE_LIMITS = (3, 4, 6)
+MAX_LAYER = len(CODE_BUDGETS) - 1
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Target:
     path: str
     function: str  # qualified name; "" for module-level code
     location: Location | None
+    line: int = 0  # a line inside the function: tells same-named definitions apart
 
 
 @dataclass(frozen=True)
@@ -52,9 +61,24 @@ def _target_at(sources: Mapping[str, str], path: str, function: str, line: int) 
         return None
     tree = _parse(text)
     if tree is None:
-        return Target(path, function or enclosing_def_by_text(text, line), None)
-    found = find_function(tree, function, line)
-    return Target(path, found[0] if found else "", None)
+        return Target(path, function or enclosing_def_by_text(text, line), None, line)
+    found = function_at(tree, line) or find_function(tree, function, line)
+    return Target(path, found[0] if found else "", None, line if found else 0)
+
+
+def function_at(tree: ast.AST, line: int) -> tuple[str, FunctionNode] | None:
+    """The innermost function whose lines hold ``line``: the traceback's line says which of
+    two same-named definitions ran."""
+    containing = [
+        (name, node)
+        for name, node in iter_functions(tree)
+        if _first_line(node) <= line <= (node.end_lineno or node.lineno)
+    ]
+    return max(containing, key=lambda item: _first_line(item[1])) if containing else None
+
+
+def _first_line(node: FunctionNode) -> int:
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
 
 
 def enclosing_def_by_text(text: str, line: int) -> str:
@@ -83,7 +107,7 @@ def find_targets(context: RepairContext, failure: Failure) -> list[Target]:
         if target is None or (target.path, target.function) in keys:
             return
         keys.add((target.path, target.function))
-        targets.append(Target(target.path, target.function, location))
+        targets.append(Target(target.path, target.function, location, target.line))
 
     for location in context.analysis.locations:
         if len(targets) >= MAX_TARGETS:
@@ -101,14 +125,14 @@ def find_targets(context: RepairContext, failure: Failure) -> list[Target]:
     return targets
 
 
-def code_slice(text: str, function: str, level: str) -> CodeSlice | None:
+def code_slice(text: str, function: str, level: str, line: int = 0) -> CodeSlice | None:
     """The code a prompt shows: the function (patch, function levels) or the whole file."""
     if level == "file" or not function:
         return CodeSlice(text, 1)
     tree = _parse(text)
     if tree is None:
         return _broken_function_slice(text, function)
-    found = find_function(tree, function)
+    found = (function_at(tree, line) if line else None) or find_function(tree, function)
     if found is None:
         return None
     node = found[1]
@@ -134,17 +158,24 @@ def _broken_function_slice(text: str, function: str) -> CodeSlice | None:
     return CodeSlice("\n".join(lines[start:end]).rstrip() + "\n", start + 1)
 
 
-def outline(text: str, skip: str = "") -> str:
-    """The file's imports, classes and function signatures, without the target itself."""
+def outline(text: str, skip: str | Collection[str] = "", constants: bool = False) -> str:
+    """The file's imports, classes and function signatures (and with ``constants`` the names
+    its module-level code binds), without the definitions named in ``skip``."""
     tree = _parse(text)
     if tree is None:
         return ""
+    skip = {skip} if isinstance(skip, str) else set(skip)
     lines: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             lines.append(ast.unparse(node))
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != skip:
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in skip:
             lines.append(f"{signature_of(node)}: ...")
+        elif isinstance(node, ast.ClassDef) and node.name in skip:
+            continue
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and constants:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            lines.append(" = ".join(ast.unparse(t) for t in targets) + " = ...")
         elif isinstance(node, ast.ClassDef):
             bases = ", ".join(ast.unparse(b) for b in node.bases)
             lines.append(f"class {node.name}({bases}):" if bases else f"class {node.name}:")
@@ -152,7 +183,7 @@ def outline(text: str, skip: str = "") -> str:
                 item
                 for item in node.body
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-                and f"{node.name}.{item.name}" != skip
+                and f"{node.name}.{item.name}" not in skip
             ]
             lines += [f"    {signature_of(m)}: ..." for m in methods] or ["    ..."]
     return "\n".join(lines)
@@ -193,3 +224,85 @@ def failing_tests(context: RepairContext, first: Failure, limit: int = 2) -> lis
             )
         )
     return tests
+
+
+# -- several candidate locations at once ------------------------------------------------------
+
+
+def code_view(context: RepairContext, failure: Failure, layer: int = 0) -> tuple[FileView, ...]:
+    """The files and blocks a patch prompt shows at ``layer`` (0: the most likely blocks;
+    higher: a larger budget and more files; the last layer shows the top files whole)."""
+    layer = min(max(layer, 0), MAX_LAYER)
+    files = rank_files(context, failure)[: FILE_LIMITS[layer]]
+    if not files:
+        return ()
+    if layer == MAX_LAYER:
+        whole = _whole_files(context, files)
+        if whole:
+            return whole
+    chosen: dict[str, list[Block]] = {}
+    used = 0
+    for block in rank_blocks(context, failure, files):
+        cost = estimate_tokens(_lines(context.sources[block.path], block.start, block.end))
+        if chosen and used + cost > CODE_BUDGETS[layer]:
+            continue
+        chosen.setdefault(block.path, []).append(block)
+        used += cost
+    reasons = {f.path: f.reasons for f in files}
+    views = [
+        _file_view(context.sources[path], path, blocks, reasons[path])
+        for path, blocks in chosen.items()
+    ]
+    shown = set(chosen)
+    views += [
+        FileView(f.path, (), outline(context.sources[f.path], constants=True), f.reasons)
+        for f in files
+        if f.path not in shown and outline(context.sources[f.path])
+    ]
+    return tuple(views)
+
+
+def _whole_files(context: RepairContext, files: list[RankedFile]) -> tuple[FileView, ...]:
+    views: list[FileView] = []
+    used = 0
+    for ranked in files:
+        text = context.sources[ranked.path]
+        cost = estimate_tokens(text)
+        if views and used + cost > CODE_BUDGETS[MAX_LAYER]:
+            break
+        used += cost
+        end = len(text.splitlines())
+        views.append(
+            FileView(ranked.path, (Snippet(1, end, "the whole file", text),), "", ranked.reasons)
+        )
+    return tuple(views)
+
+
+def _lines(text: str, start: int, end: int) -> str:
+    return "\n".join(text.splitlines()[start - 1 : end]) + "\n"
+
+
+def _file_view(text: str, path: str, blocks: list[Block], reasons: tuple[str, ...]) -> FileView:
+    """The chosen blocks of one file in source order; neighbours separated only by blank lines
+    become one snippet."""
+    lines = text.splitlines()
+    spans: list[tuple[int, int, str]] = []  # (start, end, what the lines define)
+    for block in sorted(blocks, key=lambda b: b.start):
+        name = block.name or "module-level code"
+        if spans:
+            start, end, names = spans[-1]
+            if not any(line.strip() for line in lines[end : block.start - 1]):
+                spans[-1] = (start, max(end, block.end), f"{names}, {name}")
+                continue
+        spans.append((block.start, block.end, name))
+    snippets = tuple(
+        Snippet(start, end, names, _lines(text, start, end)) for start, end, names in spans
+    )
+    top_names = {b.name.split(".")[0] for b in blocks if b.kind in ("function", "class") and b.name}
+    top_names |= {b.name for b in blocks if b.kind == "method"}
+    return FileView(
+        path,
+        snippets,
+        outline(text, skip=top_names, constants=not any(b.kind == "module" for b in blocks)),
+        reasons,
+    )

@@ -48,7 +48,8 @@ POLICIES: dict[FailureClass, Policy] = {
     ),
     FailureClass.LOGIC: Policy(
         meaning="the code computes a wrong result",
-        allowed="edit only inside the function that owns the computation; no signature change",
+        allowed="edit only inside the function that owns the computation, or the module-level "
+        "value or decorator argument it uses; no signature change",
         allow_signature_change=False,
         levels=("patch", "function", "file"),
     ),
@@ -101,6 +102,26 @@ class FailingTest:
 
 
 @dataclass(frozen=True)
+class Snippet:
+    """Lines ``start``..``end`` of a file, shown whole."""
+
+    start: int
+    end: int
+    names: str  # what the lines define: "parse, Config.load", "module-level code"
+    code: str
+
+
+@dataclass(frozen=True)
+class FileView:
+    """What a prompt shows of one file: some of its code whole, and an outline of the rest."""
+
+    path: str
+    snippets: tuple[Snippet, ...]
+    outline: str  # the definitions not shown whole, one signature per line
+    reasons: tuple[str, ...] = ()  # why the file was picked ("traceback", "imported by the test")
+
+
+@dataclass(frozen=True)
 class RepairPrompt:
     failure_class: FailureClass
     level: str  # "patch" | "function" | "file"
@@ -113,10 +134,26 @@ class RepairPrompt:
     other_failures: tuple[str, ...] = ()
     attempts: tuple[str, ...] = ()  # why earlier tries failed, newest last
     instruction: str = ""  # untrusted text from a person
+    views: tuple[FileView, ...] = ()  # several candidate locations (patch level); replaces code
 
 
 def _format_instructions(prompt: RepairPrompt, policy: Policy) -> str:
     path, name = prompt.path, prompt.function
+    if prompt.level == "patch" and prompt.views:
+        return (
+            "Reply with SEARCH/REPLACE blocks only, exactly in this form, with a `# FILE:` line "
+            "before the blocks of each file you change:\n\n"
+            f"# FILE: {path}\n"
+            "<<<<<<< SEARCH\n"
+            "(lines copied exactly from the code above, with their indentation)\n"
+            "=======\n"
+            "(the lines that replace them)\n"
+            ">>>>>>> REPLACE\n\n"
+            "Each SEARCH must match exactly one place; keep blocks small. The fix may be in any "
+            "of the code shown, and may need changes in several places or files: make them all "
+            "in this one reply. If the code that has to change is not shown, do not guess: say "
+            "in one sentence which function, class or file you need to see."
+        )
     if prompt.level == "patch":
         return (
             "Reply with SEARCH/REPLACE blocks only, exactly in this form:\n\n"
@@ -155,10 +192,15 @@ def repair_messages(prompt: RepairPrompt, trim: int = 0) -> list[Message]:
         f"A test fails. Failure class: {prompt.failure_class.value}: {policy.meaning}.",
         f"Patch policy for this class: {policy.allowed}.",
         "",
-        f"The code to fix, {subject} (from line {prompt.start_line}):",
-        fence(prompt.code),
     ]
-    if prompt.outline and trim < 2:
+    if prompt.views:
+        parts += _view_parts(prompt.views, trim)
+    else:
+        parts += [
+            f"The code to fix, {subject} (from line {prompt.start_line}):",
+            fence(prompt.code),
+        ]
+    if prompt.outline and trim < 2 and not prompt.views:
         parts += ["", f"Other definitions in {prompt.path} (for reference, do not change):"]
         parts.append(fence(prompt.outline))
     tests = prompt.tests if trim < 2 else prompt.tests[:1]
@@ -181,6 +223,28 @@ def repair_messages(prompt: RepairPrompt, trim: int = 0) -> list[Message]:
         parts += ["", "A maintainer wrote about this bug:", data_block("note", prompt.instruction)]
     parts += ["", _format_instructions(prompt, policy)]
     return [Message("system", SYSTEM), Message("user", "\n".join(parts))]
+
+
+def _view_parts(views: Sequence[FileView], trim: int) -> list[str]:
+    """The candidate locations, most likely first; higher ``trim`` drops outlines, then the
+    less likely files."""
+    parts = [
+        "The code most likely involved, ranked by the failure's evidence (the traceback, the "
+        "failing test's imports and names, the lines the failing tests run). Line numbers are "
+        "the file's own."
+    ]
+    shown = views if trim < 3 else views[:1]
+    for index, view in enumerate(shown):
+        why = f" (picked for: {', '.join(view.reasons)})" if view.reasons else ""
+        parts += ["", f"# {view.path}{why}"]
+        for snippet in view.snippets:
+            parts += [
+                f"{view.path}, lines {snippet.start}-{snippet.end}: {snippet.names}",
+                fence(snippet.code),
+            ]
+        if view.outline and (trim == 0 or (trim == 1 and index == 0)):
+            parts += [f"Other definitions in {view.path} (not shown in full):", fence(view.outline)]
+    return parts
 
 
 # -- root-cause notes -------------------------------------------------------------------------
