@@ -270,3 +270,29 @@ def test_the_standin_edits_only_what_the_prompt_shows(shown: str) -> None:
     else:
         assert "# FILE: a.py\n<<<<<<< SEARCH\nX = 1\n=======\nX = 10\n>>>>>>> REPLACE" in reply
         assert ("# FILE: b.py" in reply) is (shown == "all")
+
+
+def test_a_multi_file_reply_is_applied_whole_or_not_at_all(tmp_path: Path) -> None:
+    from bot.edits import EditRejected
+    from bot.engines.replies import EditScope, apply_reply
+
+    sources = {"shop/money.py": "def cents(x):\n    return x\n", "shop/tax.py": "RATE = 1\n"}
+    scope = EditScope(project_dir=tmp_path, sources=sources, default_path="shop/money.py")
+    both = (
+        "# FILE: shop/money.py\n<<<<<<< SEARCH\n    return x\n=======\n    return x * 100\n"
+        ">>>>>>> REPLACE\n\n# FILE: shop/tax.py\n<<<<<<< SEARCH\nRATE = 1\n=======\n"
+        "RATE = 2\n>>>>>>> REPLACE\n"
+    )
+    applied = apply_reply(both, scope, max_chars=10_000)
+    assert applied.files == {
+        "shop/money.py": "def cents(x):\n    return x * 100\n",
+        "shop/tax.py": "RATE = 2\n",
+    }
+    for bad, reason in (
+        (both.replace("RATE = 1\n=", "RATE = 7\n="), "not found"),
+        (both.replace("# FILE: shop/tax.py", "# FILE: tests/test_tax.py"), "test file"),
+        (both.replace("# FILE: shop/tax.py", "# FILE: ../tax.py"), "leaves the project"),
+    ):
+        with pytest.raises(EditRejected, match=reason):
+            apply_reply(bad, scope, max_chars=10_000)
+    assert sources["shop/money.py"] == "def cents(x):\n    return x\n"  # nothing half-applied
