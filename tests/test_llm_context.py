@@ -23,10 +23,17 @@ from test_llm_engine import Project, context_for, drive, make_project, user_prom
 from bot.bench_standin import ReferenceFix, StandIn
 from bot.config import Settings
 from bot.engines.llm import LLMEngine
-from bot.engines.llm_context import code_slice, code_view, find_targets, primary_failure
+from bot.engines.llm_context import (
+    CODE_BUDGETS,
+    code_slice,
+    code_view,
+    find_targets,
+    primary_failure,
+)
 from bot.engines.llm_localize import rank_files
 from bot.llm.ollama import OllamaBackend
 from bot.llm.openai_compat import OpenAICompatBackend
+from bot.llm.tokens import estimate_tokens
 from bot.trace import Trace
 
 CORPUS = Path(__file__).resolve().parents[1] / "benchmarks" / "corpus"
@@ -296,3 +303,41 @@ def test_a_multi_file_reply_is_applied_whole_or_not_at_all(tmp_path: Path) -> No
         with pytest.raises(EditRejected, match=reason):
             apply_reply(bad, scope, max_chars=10_000)
     assert sources["shop/money.py"] == "def cents(x):\n    return x\n"  # nothing half-applied
+
+
+def filler(count: int) -> str:
+    """Unrelated functions that push a file far past the prompt's code budget."""
+    return "".join(
+        f'\n\ndef report_{n}(rows):\n    """Report number {n}."""\n    lines = []\n'
+        f"    for row in rows:\n        if row.get('kind') == 'k{n}':\n"
+        f"            lines.append(f\"{{row['name']}}: {{row['value'] * {n}}}\")\n"
+        "        else:\n            lines.append('-')\n    return '\\n'.join(lines)\n"
+        for n in range(count)
+    )
+
+
+def test_in_a_large_file_the_budget_goes_to_the_blocks_tied_to_the_failure(
+    tmp_path: Path,
+) -> None:
+    name = "ctx-upstream-branch-pattern"
+    folder = tmp_path / name
+    shutil.copytree(CORPUS / name, folder, ignore=lambda _d, names: NOT_COPIED & set(names))
+    module = folder / "pushfix.py"
+    module.write_text(module.read_text() + filler(120))
+    project = make_project(folder, {})
+    context = context_for(project)
+    failure = primary_failure(context)
+    assert failure is not None
+    views = code_view(context, failure)
+    shown = "".join(snippet.code for snippet in views[0].snippets)
+    assert estimate_tokens(project.sources["pushfix.py"]) > 4 * CODE_BUDGETS[0]
+    assert estimate_tokens(shown) <= CODE_BUDGETS[0]  # the blocks without evidence stay out
+    assert 'SUGGESTION = re.compile(r"git push --set-upstream (\\w+) (\\w+)")' in shown
+    assert "def upstream(output):" in shown and "def get_new_command(command):" in shown
+    assert "def report_7(rows):" not in shown and "def report_7(rows): ..." in views[0].outline
+    text = project.sources["pushfix.py"]
+    fixed = text.replace("(\\w+) (\\w+)", "(\\S+) (\\S+)")
+    standin = StandIn()
+    standin.use(ReferenceFix.from_texts({"pushfix.py": text}, {"pushfix.py": fixed}))
+    landed, _ = land_with_openai(project, standin, tmp_path / "scratch")
+    assert landed and standin.exchanges[0].shown == "all"

@@ -24,6 +24,7 @@ MAX_TEST_CHARS = 4000
 CODE_BUDGETS = (2500, 5000, 9000)
 FILE_LIMITS = (3, 4, 6)
 MAX_LAYER = len(CODE_BUDGETS) - 1
+MIN_BLOCK_SCORE = 0.5  # at the first layer, blocks without evidence stay in the outline
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,9 @@ def _broken_function_slice(text: str, function: str) -> CodeSlice | None:
     return CodeSlice("\n".join(lines[start:end]).rstrip() + "\n", start + 1)
 
 
-def outline(text: str, skip: str | Collection[str] = "", constants: bool = False) -> str:
+def outline(
+    text: str, skip: str | Collection[str] = "", constants: bool = False, imports: bool = True
+) -> str:
     """The file's imports, classes and function signatures (and with ``constants`` the names
     its module-level code binds), without the definitions named in ``skip``."""
     tree = _parse(text)
@@ -168,7 +171,8 @@ def outline(text: str, skip: str | Collection[str] = "", constants: bool = False
     lines: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
-            lines.append(ast.unparse(node))
+            if imports:
+                lines.append(ast.unparse(node))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in skip:
             lines.append(f"{signature_of(node)}: ...")
         elif isinstance(node, ast.ClassDef) and node.name in skip:
@@ -243,6 +247,8 @@ def code_view(context: RepairContext, failure: Failure, layer: int = 0) -> tuple
     chosen: dict[str, list[Block]] = {}
     used = 0
     for block in rank_blocks(context, failure, files):
+        if chosen and layer == 0 and block.score < MIN_BLOCK_SCORE:
+            continue
         cost = estimate_tokens(_lines(context.sources[block.path], block.start, block.end))
         if chosen and used + cost > CODE_BUDGETS[layer]:
             continue
@@ -300,9 +306,6 @@ def _file_view(text: str, path: str, blocks: list[Block], reasons: tuple[str, ..
     )
     top_names = {b.name.split(".")[0] for b in blocks if b.kind in ("function", "class") and b.name}
     top_names |= {b.name for b in blocks if b.kind == "method"}
-    return FileView(
-        path,
-        snippets,
-        outline(text, skip=top_names, constants=not any(b.kind == "module" for b in blocks)),
-        reasons,
-    )
+    module_shown = any(b.kind == "module" for b in blocks)
+    rest = outline(text, skip=top_names, constants=not module_shown, imports=not module_shown)
+    return FileView(path, snippets, rest, reasons)

@@ -282,7 +282,7 @@ def rank_blocks(
         blocks = blocks_of(ranked_file.path, text)
         scored: list[Block] = []
         for block in blocks:
-            score = ranked_file.score / (1 + rank) * 0.1
+            score = ranked_file.score / (1 + rank) * 0.01  # only breaks ties
             for path, line, weight in frames:
                 if path == block.path and block.start <= line <= block.end:
                     score += weight
