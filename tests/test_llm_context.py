@@ -341,3 +341,21 @@ def test_in_a_large_file_the_budget_goes_to_the_blocks_tied_to_the_failure(
     standin.use(ReferenceFix.from_texts({"pushfix.py": text}, {"pushfix.py": fixed}))
     landed, _ = land_with_openai(project, standin, tmp_path / "scratch")
     assert landed and standin.exchanges[0].shown == "all"
+
+
+def test_bench_reports_what_the_prompts_showed_per_bug() -> None:
+    done = mendbot(
+        "bench", "--engine", "llm", "--json",
+        "--only", "ctx-currency-minor-units", "--only", "ctx-upstream-branch-pattern",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    bugs = {bug["bug"]: bug for bug in report["bugs"]}
+    assert set(bugs) == {"ctx-currency-minor-units", "ctx-upstream-branch-pattern"}
+    for bug in bugs.values():
+        assert bug["shown_first"] == "all" and bug["landed"] is True
+        assert bug["prompts"] == len(bug["prompt_tokens"]) >= 1
+        assert all(0 < tokens < 8000 for tokens in bug["prompt_tokens"])
+    summary = report["summary"]
+    assert summary["landed"] == 2 and summary["first_prompt_showed"]["all"] == 2
+    assert 0 < summary["median_prompt_tokens"] < 8000
