@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from bot import __version__
 from bot.config import Settings, load_settings
@@ -29,6 +28,8 @@ from bot.engines.templates import TemplateEngine
 from bot.errors import ConfigError, ExitCode, MendbotError
 from bot.models import RunResult, RunStatus, Trigger, TriggerKind
 from bot.pipeline import Ports, repair
+from bot.redaction import RedactingConsole as Console
+from bot.redaction import echo
 from bot.report.summary import result_to_json
 from bot.trace import Trace
 
@@ -329,7 +330,7 @@ def fix(
         apply_to_checkout(top, result.diff)
         stderr.print("applied the verified patch to your working tree (the index is untouched)")
     if as_json:
-        click.echo(json.dumps(result_to_json(result), indent=2))
+        echo(json.dumps(result_to_json(result), indent=2))
     else:
         print_human(result, apply_hint=not apply)
     raise SystemExit(
@@ -375,7 +376,7 @@ def main(argv: Sequence[str] | None = None, *, entry: click.Command | None = Non
         if error.hint:
             stderr.print(f"  hint: {error.hint}", markup=False, highlight=False)
         if "--json" in (argv or sys.argv):
-            click.echo(json.dumps({"status": "error", "error": error.message, "hint": error.hint}))
+            echo(json.dumps({"status": "error", "error": error.message, "hint": error.hint}))
         raise SystemExit(error.exit_code) from None
     except KeyboardInterrupt:
         stderr.print("mendbot: interrupted; the worktree was removed and your files are untouched")
@@ -385,6 +386,6 @@ def main(argv: Sequence[str] | None = None, *, entry: click.Command | None = Non
         stderr.print(f"mendbot: internal error: {type(error).__name__}: {error}")
         stderr.print(f"  details: {log} (please include it in a bug report)")
         if "--json" in (argv or sys.argv):
-            click.echo(json.dumps({"status": "error", "error": str(error), "log": str(log)}))
+            echo(json.dumps({"status": "error", "error": str(error), "log": str(log)}))
         raise SystemExit(ExitCode.INTERNAL) from None
     raise SystemExit(ExitCode.OK)

@@ -7,34 +7,18 @@ is flushed at once so that an interrupted run still leaves a readable trace.
 from __future__ import annotations
 
 import json
-import os
-import re
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from bot.redaction import known_secrets, redact
+
+__all__ = ["Trace", "known_secrets", "read_trace", "redact"]
+
 MAX_TRACE_BYTES = 20 * 1024 * 1024
 MAX_FIELD_CHARS = 20_000
-
-_TOKEN_SHAPES = re.compile(
-    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{16,}"
-    r"|xox[baprs]-[A-Za-z0-9-]{10,})"
-)
-_SECRET_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY)", re.I)
-
-
-def known_secrets(environ: dict[str, str] | None = None) -> list[str]:
-    env = os.environ if environ is None else environ
-    return [v for k, v in env.items() if _SECRET_ENV.search(k) and len(v) >= 8]
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return _TOKEN_SHAPES.sub("***", text)
 
 
 def _clip(value: Any, secrets: list[str]) -> Any:

@@ -28,6 +28,7 @@ from bot.sandbox.base import Limits, Sandbox, SandboxCommand
 from bot.sandbox.local import LocalSandbox, bubblewrap_isolation
 
 SECRET_VALUE = "ghp_containmentSentinel0123456789abcdef"
+HOME_SECRET = "homeSentinel0123456789"
 SECRET_NAMES = ("GITHUB_TOKEN", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY", "MENDBOT_LLM_API_KEY")
 LIMITS = Limits(memory_mb=512, processes=64, file_size_mb=64, cpu_seconds=60)
 RUN_TIMEOUT = 60.0
@@ -87,6 +88,18 @@ ATTACKS = {
                 except OSError:
                     continue
             raise AssertionError("no process with a secret in its environment is visible")
+        """,
+    "home_secrets": """
+        from pathlib import Path
+
+        def test_read_key_from_own_home():
+            print((Path.home() / ".ssh" / "id_rsa").read_text())
+
+        def test_read_credentials_by_full_path():
+            print(Path({home!r}, ".git-credentials").read_text())
+
+        def test_list_the_real_home():
+            assert ".ssh" in [path.name for path in Path({home!r}).iterdir()]
         """,
     "sleep_forever": """
         import time
@@ -249,6 +262,7 @@ def project(tmp_path: Path, listener: socket.socket) -> Path:
         "marker": str(tmp_path / "outside" / "escaped.txt"),
         "names": SECRET_NAMES,
         "reversed_value": SECRET_VALUE[::-1],
+        "home": str(tmp_path / "home"),
     }
     (tmp_path / "outside").mkdir()
     for name, source in ATTACKS.items():
@@ -324,6 +338,30 @@ def test_secrets_never_enter(
     if not isinstance(backend, LocalSandbox) or backend.isolation().pid_namespace:
         assert outcome.outcomes["test_read_secrets_of_other_processes"] == "failure"
     assert SECRET_VALUE not in outcome.process.stdout + outcome.process.stderr
+
+
+@pytest.fixture
+def secret_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """mendbot's HOME, holding a private key and git credentials."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text(f"-----BEGIN OPENSSH PRIVATE KEY-----\n{HOME_SECRET}\n")
+    (home / ".git-credentials").write_text(f"https://alice:{HOME_SECRET}@example.com\n")
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+def test_home_secrets_are_out_of_reach(
+    backend: Sandbox, project: Path, scratch: Path, secret_home: Path
+) -> None:
+    if isinstance(backend, LocalSandbox):
+        require_claim(backend, backend.isolation().read_only, "can read the files of your home")
+    outcome = run_file(backend, project, "home_secrets", scratch)
+    assert_contained(outcome)
+    assert set(outcome.outcomes.values()) == {"failure"}, outcome.reason
+    assert len(outcome.outcomes) == 3
+    assert HOME_SECRET not in outcome.process.stdout + outcome.process.stderr
+    check_still_works(backend, project, scratch)
 
 
 def test_sleeping_forever_times_out(backend: Sandbox, project: Path, scratch: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from bot.history import INTERRUPTED, RunRecord, list_runs, load_run, repository_top
+from bot.redaction import echo
 from bot.report.runview import (
     RunView,
     build_view,
@@ -93,19 +94,19 @@ def runs(path: Path, as_json: bool) -> None:
     records = list_runs(top)
     if as_json:
         listed = [{**record.meta, "stored": bool(record.commit)} for record in records]
-        click.echo(json.dumps(listed, indent=2, default=str))
+        echo(json.dumps(listed, indent=2, default=str))
         return
     if not records:
-        click.echo(
+        echo(
             "no mendbot runs yet (runs made in CI arrive with "
             "git fetch origin 'refs/mendbot/*:refs/mendbot/*')"
         )
         return
     headers = ["when", "run", "trigger", "base", "branch", "status", "rounds", "time", "engine"]
-    click.echo(_table(headers, [run_row(r) for r in records]))
+    echo(_table(headers, [run_row(r) for r in records]))
     interrupted = sum(1 for r in records if r.status == INTERRUPTED)
     if interrupted:
-        click.echo(f"\n{interrupted} run(s) were interrupted before they finished.")
+        echo(f"\n{interrupted} run(s) were interrupted before they finished.")
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -179,9 +180,9 @@ def show(run: str, repo: Path, as_json: bool) -> None:
     top = repository_top(repo)
     view = build_view(load_run(top, run), top)
     if as_json:
-        click.echo(json.dumps(view_to_json(view), indent=2, default=str))
+        echo(json.dumps(view_to_json(view), indent=2, default=str))
     else:
-        click.echo(show_text(view))
+        echo(show_text(view))
 
 
 @click.command("report")
@@ -202,7 +203,7 @@ def report(run: str, repo: Path, output: Path | None) -> None:
     record = load_run(top, run)
     target = output or Path(f"mendbot-report-{record.run_id}.html")
     write_html(render_report(build_view(record, top)), target)
-    click.echo(f"wrote {target}", err=True)
+    echo(f"wrote {target}", err=True)
 
 
 @click.command("stats")
@@ -218,10 +219,10 @@ def stats(path: Path, as_json: bool) -> None:
     summary = collect(iter_records(top))
     data = stats_to_json(summary)
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        echo(json.dumps(data, indent=2))
         return
     if not summary.runs:
-        click.echo("no mendbot runs yet")
+        echo("no mendbot runs yet")
         return
     statuses = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(summary.by_status.items()))
     lines = [f"{summary.runs} run(s): {statuses}"]
@@ -272,4 +273,4 @@ def stats(path: Path, as_json: bool) -> None:
         ]
         headers = ["model", "calls", "tokens", "time", "candidates", "kept"]
         lines.append(_indent(_table(headers, rows), "  "))
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))

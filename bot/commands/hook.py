@@ -11,7 +11,6 @@ from pathlib import Path
 from types import FrameType
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from bot import proc
@@ -27,6 +26,8 @@ from bot.hook import (
     skip_requested,
 )
 from bot.models import RunResult, Trigger
+from bot.redaction import RedactingConsole as Console
+from bot.redaction import echo
 
 SCRIPT_MARKER = "# mendbot-hook-script"
 PYTHON_LINE = 'MENDBOT_PYTHON=""'
@@ -276,7 +277,7 @@ def install_hook(path: Path, hook_type: str, force: bool, print_only: bool) -> N
     framework): `git commit` then runs `mendbot hook`."""
     text = script_text(sys.executable)
     if print_only:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         raise SystemExit(0)
     folder = hooks_folder(path)
     target = folder / hook_type

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from bot.errors import ConfigError
+from bot.redaction import echo
 from bot.trace import read_trace
 
 CUT_MARK = " chars cut]"
@@ -186,11 +187,11 @@ def export(
     examples, skipped = export_examples(paths, form, selection)
     lines = "".join(json.dumps(example, ensure_ascii=False) + "\n" for example in examples)
     if output is None:
-        click.echo(lines, nl=False)
+        echo(lines, nl=False)
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(lines, encoding="utf-8")
     note = f"exported {len(examples)} example(s)"
     if skipped:
         note += f"; skipped {skipped} whose prompt or reply the trace had cut"
-    click.echo(note, err=True)
+    echo(note, err=True)

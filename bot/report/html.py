@@ -23,6 +23,7 @@ from bot import __version__
 from bot.errors import ConfigError
 from bot.history import RunRecord, list_runs, load_run, record_from_result, resolve_run
 from bot.models import RunResult
+from bot.redaction import known_secrets, redact
 from bot.report.runview import (
     FAIL,
     FLAKY,
@@ -152,7 +153,8 @@ def context_for(view: RunView) -> dict[str, Any]:
 
 
 def render_report(view: RunView) -> str:
-    return _environment().get_template("report.html.j2").render(**context_for(view))
+    text = _environment().get_template("report.html.j2").render(**context_for(view))
+    return redact(text, known_secrets())
 
 
 def write_html(text: str, output: Path) -> Path:

@@ -5,22 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.models import RunResult
-from bot.trace import known_secrets, redact
-
-
-def _redacted(value: Any, secrets: list[str]) -> Any:
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, dict):
-        return {key: _redacted(item, secrets) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item, secrets) for item in value]
-    return value
+from bot.redaction import known_secrets, redact_value
 
 
 def result_to_json(result: RunResult) -> dict[str, Any]:
-    """The run as JSON, with anything that looks like a secret of this environment redacted."""
-    return _redacted(_result_to_json(result), known_secrets())  # type: ignore[no-any-return]
+    """The run as JSON, with every secret value and secret shape redacted."""
+    return redact_value(_result_to_json(result), known_secrets())  # type: ignore[no-any-return]
 
 
 def _result_to_json(result: RunResult) -> dict[str, Any]:

@@ -7,6 +7,9 @@ before anything else and must not import mendbot. ``SPEC`` is a JSON object:
 ``writable``   host paths that stay writable; everything else is remounted read-only
                (only when ``read_only`` is true, which needs a private mount namespace);
 ``read_only``  make the rest of the file system read-only and give /dev/shm a private tmpfs;
+``hidden``     folders (the home folders) covered by an empty tmpfs, so nothing in them can be
+               read; ``shown`` and ``writable`` paths inside them are bind-mounted back
+               (needs a private mount namespace, as ``read_only`` does);
 ``rlimits``    resource name -> limit, set in the command's process just before it starts;
 ``drop_caps``  empty the capability bounding set and set no_new_privs, so a command started
                as root cannot remount, leave its cgroup or regain what was taken;
@@ -144,6 +147,25 @@ def make_read_only(writable: list[str]) -> None:
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
 
 
+def hide_folders(hidden: list[str], kept: list[str]) -> None:
+    """Cover each of ``hidden`` with an empty tmpfs, then show ``kept`` paths in them again."""
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    handles: list[tuple[str, int]] = []
+    for path in sorted({os.path.realpath(path) for path in kept}, key=len):
+        if any(_inside(path, folder) for folder in hidden) and os.path.exists(path):
+            handles.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC)))
+    for folder in hidden:
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    for path, handle in handles:
+        if os.path.isdir(f"/proc/self/fd/{handle}"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC, None)
+        os.close(handle)
+
+
 def drop_capabilities() -> None:
     libc = _libc()
     try:
@@ -214,6 +236,9 @@ def main(arguments: list[str]) -> int:
     spec = json.loads(arguments[0])
     argv = arguments[2:]
     try:
+        if spec.get("hidden"):
+            writable = list(spec.get("writable", []))
+            hide_folders(list(spec["hidden"]), [*spec.get("shown", []), *writable])
         if spec.get("read_only"):
             make_read_only(list(spec.get("writable", [])))
         if spec.get("drop_caps"):

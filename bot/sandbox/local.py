@@ -8,9 +8,14 @@ allows it, ``unshare`` (or bubblewrap) first gives that process its own namespac
 * PID (with its own /proc): the tests see neither mendbot nor any other host process, cannot
   signal them or read their environment, and everything they start ends with the run;
 * mount: the whole file system is read-only except the worktree, the result folder and a
-  private temporary folder (``TMPDIR``); /dev/shm is a private tmpfs.
+  private temporary folder (``TMPDIR``); /dev/shm is a private tmpfs; the home folders
+  (mendbot's ``HOME``, /root and /home) are hidden under an empty tmpfs, so keys, credentials
+  and tokens kept there (``~/.ssh``, ``~/.git-credentials``, ``~/.netrc``, ``~/.aws`` ...) are
+  out of reach; only what the interpreter needs of them (its own folders and ``sys.path``) is
+  shown again, read-only.
 
-Always: a scrubbed environment (no tokens), rlimits (address space, file size, CPU time, no
+Always: a scrubbed environment (no tokens) with an empty ``HOME`` and ``XDG_*`` folders of the
+run's own, rlimits (address space, file size, CPU time, no
 core files), a process limit (``RLIMIT_NPROC`` inside a user namespace, a pids cgroup as root,
 where root ignores ``RLIMIT_NPROC``), all capabilities dropped with no_new_privs, the command
 never a direct child of mendbot, a wall-clock timeout that kills the whole process group, and
@@ -45,7 +50,14 @@ from bot.models import ProcessResult
 from bot.sandbox.base import PYTHON_PLACEHOLDER, Limits, SandboxCommand
 
 SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|_KEY$|CREDENTIAL|AUTH)", re.I)
-KEEP_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "VIRTUAL_ENV", "TERM")
+KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "VIRTUAL_ENV", "TERM")
+HOME_FOLDERS = ("/root", "/home")  # hidden from the tests along with mendbot's own HOME
+XDG_FOLDERS = {
+    "XDG_CONFIG_HOME": ".config",
+    "XDG_CACHE_HOME": ".cache",
+    "XDG_DATA_HOME": ".local/share",
+    "XDG_STATE_HOME": ".local/state",
+}
 CONFINE_SCRIPT = Path(__file__).with_name("confine.py")
 CONFINE_FAILED = 125  # confine.py's exit status when it cannot confine
 CANNOT_START = 127  # confine.py's exit status when the command cannot be started
@@ -100,9 +112,70 @@ def _confine_argv(spec: Mapping[str, object], argv: Sequence[str]) -> list[str]:
     return [sys.executable, "-I", "-S", str(CONFINE_SCRIPT), json.dumps(dict(spec)), "--", *argv]
 
 
-def _bwrap_prefix(bwrap: str, writable: Sequence[Path]) -> list[str]:
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def hidden_folders() -> list[str]:
+    """The home folders the tests must not see: mendbot's HOME, the user's, /root and /home."""
+    found: list[str] = []
+    for candidate in (os.environ.get("HOME", ""), _password_home(), *HOME_FOLDERS):
+        if not candidate:
+            continue
+        folder = os.path.realpath(candidate)
+        if folder != "/" and os.path.isdir(folder):
+            found.append(folder)
+    outer = sorted(set(found), key=len)
+    return [f for i, f in enumerate(outer) if not any(_inside(f, o) for o in outer[:i])]
+
+
+def _password_home() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, KeyError):
+        return ""
+
+
+@functools.cache
+def interpreter_paths(python: str) -> tuple[str, ...]:
+    """The folders ``python`` needs to start and import: its prefixes and ``sys.path``."""
+    code = (
+        "import json, sys; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix, "
+        "sys.exec_prefix, *sys.path]))"
+    )
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    found = [python, os.path.dirname(python), os.path.realpath(python)]
+    with contextlib.suppress(OSError, ValueError):
+        result = proc.run([python, "-c", code], cwd=Path("/"), env=env, timeout=30)
+        if result.returncode == 0:
+            found += [str(item) for item in json.loads(result.stdout) if item]
+    return tuple(dict.fromkeys(os.path.realpath(path) for path in found if path))
+
+
+def shown_again(hidden: Sequence[str], needed: Sequence[str]) -> list[str]:
+    """Those of ``needed`` that lie in a hidden folder and exist, outermost first."""
+    inside = {
+        path
+        for path in needed
+        if os.path.isabs(path)
+        and os.path.exists(path)
+        and any(_inside(path, folder) and path != folder for folder in hidden)
+    }
+    ordered = sorted(inside, key=len)
+    return [p for i, p in enumerate(ordered) if not any(_inside(p, o) for o in ordered[:i])]
+
+
+def _bwrap_prefix(
+    bwrap: str, writable: Sequence[Path], hidden: Sequence[str] = (), shown: Sequence[str] = ()
+) -> list[str]:
     argv = [bwrap, "--unshare-net", "--unshare-pid", "--die-with-parent"]
     argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm"]
+    for folder in hidden:
+        argv += ["--tmpfs", folder]
+    for needed in shown:
+        argv += ["--ro-bind", needed, needed]
     for path in writable:
         argv += ["--bind", str(path), str(path)]
     if os.geteuid() == 0:
@@ -346,6 +419,12 @@ class LocalSandbox:
                 "local sandbox: tests can write anywhere the mendbot user can write "
                 "(no read-only mount namespace)"
             )
+            found.append(
+                "local sandbox: tests can read the files of your home folder (~/.ssh, "
+                "~/.git-credentials, ~/.netrc ...) by their full path (no mount namespace to "
+                "hide it); mendbot redacts secret shapes from what it prints and stores, but use "
+                "--sandbox docker to keep them out of reach"
+            )
         if self.process_limit() is None:
             found.append(
                 "local sandbox: no process limit (root ignores RLIMIT_NPROC and no pids cgroup "
@@ -375,8 +454,25 @@ class LocalSandbox:
         )
         env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
         env["TMPDIR"] = str(scratch)
-        env.setdefault("XDG_CACHE_HOME", str(scratch / ".cache"))
+        home = scratch / "home"  # an empty home of the run's own, as in the docker sandbox
+        env["HOME"] = str(home)
+        for name, relative in XDG_FOLDERS.items():
+            env[name] = str(home / relative)
+            (home / relative).mkdir(parents=True, exist_ok=True)
         return env
+
+    def _hiding(
+        self, command: SandboxCommand, env: Mapping[str, str]
+    ) -> tuple[list[str], list[str]]:
+        """(home folders to hide, paths inside them to show again read-only) for a run."""
+        hidden = hidden_folders()
+        needed = [
+            *interpreter_paths(self.python),
+            str(command.support_dir),
+            *env.get("PYTHONPATH", "").split(os.pathsep),
+            *(part for part in command.argv if os.path.isabs(part)),
+        ]
+        return hidden, shown_again(hidden, [os.path.realpath(path) for path in needed if path])
 
     def run(self, command: SandboxCommand) -> ProcessResult:
         if not command.workdir.is_dir() or not command.root.is_dir():
@@ -389,23 +485,27 @@ class LocalSandbox:
         command.result_dir.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix="mendbot-sandbox-tmp-"))
         writable = [path.resolve() for path in (command.root, command.result_dir, scratch)]
+        env = self._environment(command, scratch)
+        hidden, shown = self._hiding(command, env) if isolation.read_only else ([], [])
         cgroup = PidsCgroup.create(command.limits.processes) if os.geteuid() == 0 else None
         spec = {
             "writable": [str(path) for path in writable],
             "read_only": isolation.read_only and not isolation.bubblewrap,
+            "hidden": hidden if not isolation.bubblewrap else [],
+            "shown": shown if not isolation.bubblewrap else [],
             "drop_caps": sys.platform.startswith("linux"),
             "cwd": str(command.workdir.resolve()),
             "rlimits": self._rlimits(command.limits, isolation),
         }
         if isolation.bubblewrap:
-            prefix = _bwrap_prefix(shutil.which("bwrap") or "bwrap", writable)
+            prefix = _bwrap_prefix(shutil.which("bwrap") or "bwrap", writable, hidden, shown)
         else:
             prefix = list(isolation.prefix)
         try:
             result = proc.run(
                 [*prefix, *_confine_argv(spec, argv)],
                 cwd=command.workdir,
-                env=self._environment(command, scratch),
+                env=env,
                 timeout=command.timeout,
                 output_limit=command.limits.output_limit,
                 preexec=_joiner(cgroup) if cgroup else None,
