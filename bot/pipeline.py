@@ -41,6 +41,7 @@ from bot.gates import probe_plugin
 from bot.gates.base import GateResult, first_failure, passed, trailer
 from bot.gates.behaviour import PROBE_MODULE, Prober, Target, TargetResult, target_results
 from bot.gates.coverage import executed, measure
+from bot.gates.dangerous import candidate_refusal
 from bot.gates.keeper import Keeper
 from bot.gates.overfit import Literal, failing_test_literals, inspect_candidate
 from bot.gates.ranking import Ranked, changed_targets, rank, tests_running
@@ -820,6 +821,10 @@ def _admissible(candidate: Candidate, inputs: RoundInputs) -> tuple[str, str]:
             )
         except (SyntaxError, ValueError) as error:
             return "guard", f"does not compile: {error}"
+    unsafe = candidate_refusal(candidate, inputs.code, inputs.tests)
+    if unsafe:
+        inputs.state.notes.append(f"refused {candidate.engine} candidate {candidate.id}: {unsafe}")
+        return "safety", unsafe
     return inputs.trust.keeper.refusal(candidate, inputs.code, inputs.tests, inputs.literals)
 
 
