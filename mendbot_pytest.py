@@ -7,7 +7,10 @@ library, because it also runs inside containers where only pytest is installed.
 It does three things:
 
 * ``--mendbot-test-timeout=S``: a per-test wall-clock limit (SIGALRM), so one hanging test
-  fails alone instead of hanging the run;
+  fails alone instead of hanging the run; a test that defeats it (ignores SIGALRM, catches the
+  exception and loops on) is killed hard by a watchdog thread after the limit plus a grace
+  period: its node id goes to ``mendbot-hanging.txt`` next to the JUnit XML and to stderr, and
+  the whole test process is killed, so the runner can record it as hanging and run the rest;
 * it records each test's node id, exception type and traceback frames as JUnit properties, so
   results read from JUnit XML are keyed by node id and carry structured frames;
 * ``--mendbot-screen=BATCH.json --mendbot-out=RESULTS.jsonl``: the screening worker. It
@@ -35,6 +38,7 @@ import shutil
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 import types
@@ -120,6 +124,83 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise TestTimeout(f"{TIMEOUT_MARK}: the test ran past its time limit")
 
 
+HANGING_FILE = "mendbot-hanging.txt"
+HANGING_MARK = "mendbot-hanging:"
+
+
+def hard_limit(limit: float) -> float:
+    """When a test that outlived its soft limit ``limit`` is killed: after a grace period
+    longer than the alarm's own waiting for project code (about three seconds)."""
+    return limit + max(5.0, limit / 2)
+
+
+class _Watchdog:
+    """A thread that kills this test process when a test runs past its hard limit.
+
+    The soft limit (SIGALRM) asks a test to stop; a test can refuse (ignore the signal, catch
+    the exception). The watchdog cannot be refused: Python hands the thread the interpreter
+    lock every few milliseconds even while the test loops, and SIGKILL cannot be caught.
+    """
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.nodeid = ""
+        self.deadline = 0.0
+        self.record = ""  # the file the hanging test's node id is appended to
+        self.pid = 0
+
+    def arm(self, nodeid: str, seconds: float, record: str) -> None:
+        with self.condition:
+            if self.pid != os.getpid():  # first use (or a forked child): a thread of our own
+                self.pid = os.getpid()
+                threading.Thread(target=self._watch, name="mendbot-watchdog", daemon=True).start()
+            self.nodeid, self.deadline, self.record = nodeid, time.monotonic() + seconds, record
+            self.condition.notify()
+
+    def disarm(self) -> None:
+        with self.condition:
+            self.nodeid = ""
+            self.condition.notify()
+
+    def _watch(self) -> None:
+        with self.condition:
+            while True:
+                if not self.nodeid:
+                    self.condition.wait()
+                    continue
+                left = self.deadline - time.monotonic()
+                if left > 0:
+                    self.condition.wait(left)
+                    continue
+                self._kill()
+
+    def _kill(self) -> None:
+        line = f"{self.nodeid}\n".encode()
+        if self.record:
+            with contextlib.suppress(OSError):
+                handle = os.open(self.record, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.write(handle, line)
+                os.close(handle)
+        with contextlib.suppress(OSError):
+            os.write(2, f"\n{HANGING_MARK} {self.nodeid}\n".encode())
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _watch(item: Any, limit: float) -> None:
+    """Put a plain run's test call under the watchdog (screening children are stopped by the
+    worker, which knows their deadlines)."""
+    if _WORKER.active:
+        return
+    xmlpath = getattr(item.config.option, "xmlpath", None) or ""
+    folder = os.path.dirname(os.path.abspath(xmlpath)) if xmlpath else ""
+    _WATCHDOG.arm(
+        item.nodeid, hard_limit(limit), os.path.join(folder, HANGING_FILE) if folder else ""
+    )
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: Any) -> Any:
     limit = float(item.config.getoption("--mendbot-test-timeout") or 0.0)
@@ -128,11 +209,13 @@ def pytest_runtest_call(item: Any) -> Any:
         return
     _ALARM.root = str(item.config.rootpath)
     _ALARM.retries = 0
+    _watch(item, limit)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         yield
     finally:
+        _WATCHDOG.disarm()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 

@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import click
 
 from bot import __version__
 from bot.config import Settings, load_settings
+from bot.deadline import Deadline
 from bot.engines.base import Engine
 from bot.engines.templates import TemplateEngine
 from bot.errors import ConfigError, ExitCode, MendbotError
@@ -103,8 +104,11 @@ class ConsoleProgress:
             self.status = None
 
 
-def build_engines(settings: Settings, trace: Trace) -> tuple[list[Engine], list[str]]:
-    """The engines for ``settings.engine``, and notes for the result."""
+def build_engines(
+    settings: Settings, trace: Trace, remaining: Callable[[], float] | None = None
+) -> tuple[list[Engine], list[str]]:
+    """The engines for ``settings.engine``, and notes for the result; every model call and
+    retry is bounded by ``remaining`` (the seconds the run has left)."""
     notes: list[str] = []
     engines: list[Engine] = []
     if settings.engine in ("auto", "templates"):
@@ -123,6 +127,8 @@ def build_engines(settings: Settings, trace: Trace) -> tuple[list[Engine], list[
             from bot.llm.registry import make_backend
 
             backend = make_backend(settings)
+            if remaining is not None and hasattr(backend, "remaining"):
+                backend.remaining = remaining
             try:
                 backend.check()
             except MendbotError:
@@ -155,14 +161,15 @@ def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> 
 
     _, top, _ = open_repository(trigger.repo_path)  # a clear error for a bad path, first
     run_id = new_run_id()
+    deadline = Deadline.start(settings.time_budget)  # the run's one clock, model calls included
     path = trace_path(top, run_id) if settings.trace else None
     trace = Trace(path)
-    engines, notes = build_engines(settings, trace)
+    engines, notes = build_engines(settings, trace, deadline.remaining)
     sandbox = make_sandbox(settings, project=trigger.repo_path)
     ports = Ports(sandbox=sandbox, engines=engines, progress=progress, trace=trace, notes=notes)
     # the run is stored under refs/mendbot/runs/<run_id> however it ends (Ctrl-C included)
     with RunRecorder(top, run_id, path) as recorder:
-        return recorder.keep(repair(trigger, settings, ports, run_id=run_id))
+        return recorder.keep(repair(trigger, settings, ports, run_id=run_id, deadline=deadline))
 
 
 def print_human(result: RunResult, apply_hint: bool) -> None:

@@ -40,6 +40,7 @@ from bot.engines.replies import EditScope, apply_reply
 from bot.errors import LLMError
 from bot.llm.base import LLMBackend, Message
 from bot.llm.calls import ModelCaller
+from bot.llm.retry import BudgetSpent
 from bot.llm.tokens import estimate_messages, estimate_tokens
 from bot.models import Candidate, Failure, FileEdit, Verdict
 from bot.trace import Trace
@@ -180,21 +181,25 @@ class LLMEngine:
                 return
             temperature = self.temperatures[sample % len(self.temperatures)]
             self._numbers += 1
-            call_id, completion = self.caller.call(
-                messages,
-                purpose="repair",
-                temperature=temperature,
-                max_tokens=max_reply,
-                seed=self.seed + self._numbers,
-                details={
-                    "round": context.round_number,
-                    "level": rung.level,
-                    "target": _name(rung.target),
-                    "failure_class": failure.failure_class.value,
-                    "context_layer": rung.layer,
-                    "context_files": [view.path for view in prompt.views],
-                },
-            )
+            try:
+                call_id, completion = self.caller.call(
+                    messages,
+                    purpose="repair",
+                    temperature=temperature,
+                    max_tokens=max_reply,
+                    seed=self.seed + self._numbers,
+                    details={
+                        "round": context.round_number,
+                        "level": rung.level,
+                        "target": _name(rung.target),
+                        "failure_class": failure.failure_class.value,
+                        "context_layer": rung.layer,
+                        "context_files": [view.path for view in prompt.views],
+                    },
+                )
+            except BudgetSpent as error:  # the run's time is up: a stop, not a model failure
+                self._stop(f"the time budget ran out while waiting for the model: {error.message}")
+                return
             candidate = self._candidate(context, policy, rung, call_id, completion.text)
             if isinstance(candidate, str):
                 if completion.truncated:

@@ -23,7 +23,9 @@ from bot.llm.retry import (
     CHECK_ATTEMPTS,
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
+    Remaining,
     TransientLLMError,
+    call_timeout,
     with_retries,
 )
 from bot.llm.tokens import estimate_messages, estimate_tokens
@@ -71,11 +73,15 @@ class OllamaBackend:
         attempts: int = DEFAULT_ATTEMPTS,
         backoff: float = DEFAULT_BACKOFF,
         environ: Mapping[str, str] | None = None,
+        remaining: Remaining | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         self.model = model
         self.host = host or env.get("OLLAMA_HOST") or DEFAULT_HOST
         self.timeout = timeout
+        self.remaining = remaining  # seconds the run has left: bounds every wait
+        self._waited = timeout
+        self._call_ends = float("inf")
         self.num_ctx = num_ctx
         self.context_window = num_ctx
         self.model_context: int | None = None
@@ -132,9 +138,18 @@ class OllamaBackend:
             hint="check the model name and --num-ctx",
         )
 
+    def _bound(self) -> None:
+        """Bound the next attempt by the configured timeout and the time the run has left."""
+        self._waited = call_timeout(self.timeout, self.remaining)
+        self._call_ends = time.monotonic() + self._waited
+        self._client._client.timeout = httpx.Timeout(
+            self._waited, connect=min(CONNECT_TIMEOUT, self._waited)
+        )
+
     def _guarded(self, action: str, call: Any) -> Any:
         """Run one client call, mapping every client and transport exception to an LLMError."""
         try:
+            self._bound()
             return call()
         except ollama.ResponseError as error:
             raise self._from_response_error(error) from None
@@ -143,7 +158,7 @@ class OllamaBackend:
         except httpx.TimeoutException:
             raise TransientLLMError(
                 f"the Ollama server at {self.host} did not answer {action} within "
-                f"{self.timeout:g} s",
+                f"{self._waited:.3g} s",
                 hint="raise llm-timeout (MENDBOT_LLM_TIMEOUT), use a smaller model, "
                 "or check the server's load",
             ) from None
@@ -167,6 +182,7 @@ class OllamaBackend:
             lambda: self._guarded("the model list", self._client.list),
             attempts=min(self.attempts, CHECK_ATTEMPTS),
             backoff=self.backoff,
+            remaining=self.remaining,
         )
         names = [m.model for m in listing.models if m.model]
         if not any(same_model(name, self.model) for name in names):
@@ -180,6 +196,7 @@ class OllamaBackend:
             lambda: self._guarded("the model details", lambda: self._client.show(self.model)),
             attempts=min(self.attempts, CHECK_ATTEMPTS),
             backoff=self.backoff,
+            remaining=self.remaining,
         )
         self.model_context = context_length_from_show(shown.modelinfo)
         if self.model_context is not None and self.model_context < self.num_ctx:
@@ -218,6 +235,7 @@ class OllamaBackend:
             lambda: self._guarded("the chat request", lambda: self._chat(payload, options, schema)),
             attempts=self.attempts,
             backoff=self.backoff,
+            remaining=self.remaining,
         )
         prompt_tokens = final.prompt_eval_count
         if prompt_tokens is not None and prompt_tokens >= self.num_ctx:
@@ -264,6 +282,8 @@ class OllamaBackend:
             parts.append(chunk.message.content or "")
             if chunk.done:
                 final = chunk
+            elif time.monotonic() > self._call_ends:  # a server that trickles: a timeout too
+                raise httpx.ReadTimeout("the reply took longer than the timeout")
         if final is None:
             raise TransientLLMError(
                 f"the Ollama server at {self.host} ended the reply stream before it was done",

@@ -19,7 +19,9 @@ from bot.llm.retry import (
     CHECK_ATTEMPTS,
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
+    Remaining,
     TransientLLMError,
+    call_timeout,
     parse_retry_after,
     with_retries,
 )
@@ -54,10 +56,13 @@ class OpenAICompatBackend:
         key_source: str = "OPENAI_API_KEY or MENDBOT_LLM_KEY",
         attempts: int = DEFAULT_ATTEMPTS,
         backoff: float = DEFAULT_BACKOFF,
+        remaining: Remaining | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
         self.timeout = timeout
+        self.remaining = remaining  # seconds the run has left: bounds every wait
+        self._waited = timeout
         self.context_window = context_window
         self.key_source = key_source
         self.attempts = attempts
@@ -72,7 +77,7 @@ class OpenAICompatBackend:
         where = self.base_url
         if isinstance(error, openai.APITimeoutError):
             return TransientLLMError(
-                f"{where} did not answer {action} within {self.timeout:g} s",
+                f"{where} did not answer {action} within {self._waited:.3g} s",
                 hint="raise llm-timeout (MENDBOT_LLM_TIMEOUT) or check the server's load",
             )
         if isinstance(error, openai.APIConnectionError):
@@ -126,6 +131,10 @@ class OpenAICompatBackend:
             f"{type(error).__name__}: {error}"
         )
 
+    def _attempt_timeout(self) -> float:
+        self._waited = call_timeout(self.timeout, self.remaining)
+        return self._waited
+
     def _guarded(self, action: str, call: Any) -> Any:
         try:
             return call()
@@ -139,9 +148,13 @@ class OpenAICompatBackend:
     def check(self) -> None:
         try:
             listing = with_retries(
-                lambda: self._guarded("the model list", lambda: list(self._client.models.list())),
+                lambda: self._guarded(
+                    "the model list",
+                    lambda: list(self._client.models.list(timeout=self._attempt_timeout())),
+                ),
                 attempts=min(self.attempts, CHECK_ATTEMPTS),
                 backoff=self.backoff,
+                remaining=self.remaining,
             )
         except LLMError as error:
             if "HTTP 404" in error.message:
@@ -197,10 +210,14 @@ class OpenAICompatBackend:
         started = time.monotonic()
         response = with_retries(
             lambda: self._guarded(
-                "the chat request", lambda: self._client.chat.completions.create(**arguments)
+                "the chat request",
+                lambda: self._client.chat.completions.create(
+                    **arguments, timeout=self._attempt_timeout()
+                ),
             ),
             attempts=self.attempts,
             backoff=self.backoff,
+            remaining=self.remaining,
         )
         if not response.choices:
             raise LLMError(f"{self.base_url} answered without any choices")

@@ -8,6 +8,7 @@ plugin, so one hanging test fails alone while the run goes on.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -138,25 +139,41 @@ class TestRunner:
         coverage: bool = False,
         selection: bool = True,
     ) -> TestRun:
-        """Run the given tests (all selected tests when empty) and read the results."""
-        result_dir = self._result_dir()
-        junit = result_dir / "junit.xml"
-        argv = [
-            "-q",
-            "--continue-on-collection-errors",
-            f"--junitxml={junit}",
-            f"--mendbot-test-timeout={per_test_timeout:.3f}",
-        ]
-        use_coverage = coverage and self.coverage_available
-        coverage_out = result_dir / "coverage.json"
-        if use_coverage:
-            # measured by mendbot's plugin with coverage.py, per test, as the tests run
-            argv.append(f"--mendbot-coverage={coverage_out}")
-        if selection:
-            argv += list(self.pytest_args)
-        argv += list(nodeids)
-        process = self.sandbox.run(self._command(argv, result_dir, timeout, {}))
+        """Run the given tests (all selected tests when empty) and read the results.
+
+        A test that defeats its time limit is killed with its test process by the plugin's
+        watchdog; it is recorded as a timeout and the run starts again without it.
+        """
+        ends = time.monotonic() + timeout
+        hanging: list[str] = []
+        while True:
+            result_dir = self._result_dir()
+            junit = result_dir / "junit.xml"
+            argv = [
+                "-q",
+                "--continue-on-collection-errors",
+                f"--junitxml={junit}",
+                f"--mendbot-test-timeout={per_test_timeout:.3f}",
+            ]
+            use_coverage = coverage and self.coverage_available
+            coverage_out = result_dir / "coverage.json"
+            if use_coverage:
+                # measured by mendbot's plugin with coverage.py, per test, as the tests run
+                argv.append(f"--mendbot-coverage={coverage_out}")
+            if selection:
+                argv += list(self.pytest_args)
+            argv += [f"--deselect={nodeid}" for nodeid in hanging]
+            argv += list(nodeids)
+            left = max(1.0, ends - time.monotonic())
+            process = self.sandbox.run(self._command(argv, result_dir, left, {}))
+            found = _hanging_tests(result_dir)
+            if not found or set(found) <= set(hanging) or time.monotonic() >= ends:
+                break
+            hanging += [nodeid for nodeid in found if nodeid not in hanging]
         run = self._read(process, junit, coverage_out if use_coverage else None)
+        hung = [*hanging, *(n for n in _hanging_tests(result_dir) if n not in hanging)]
+        if hung:
+            run = _with_hanging(run, hung, per_test_timeout)
         problem = Path(f"{coverage_out}.error")
         if use_coverage and not run.has_coverage and problem.exists():
             self.coverage_available = False
@@ -310,6 +327,31 @@ class TestRunner:
         elif process.returncode not in (0, 1, EXIT_NO_TESTS) and not results:
             error = (process.stdout + process.stderr)[-2000:] or f"exit {process.returncode}"
         return results, error
+
+
+def _hanging_tests(result_dir: Path) -> list[str]:
+    """The tests the plugin's watchdog killed in a run, in the order it killed them."""
+    try:
+        text = (result_dir / mendbot_pytest.HANGING_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+
+
+def _with_hanging(run: TestRun, hanging: Sequence[str], per_test_timeout: float) -> TestRun:
+    """``run`` with each hanging test recorded as a timeout (its own run was killed)."""
+    message = (
+        f"mendbot: the test ran past its {per_test_timeout:g} s limit and did not stop "
+        f"(it ignored or caught the timeout); it was killed after "
+        f"{mendbot_pytest.hard_limit(per_test_timeout):g} s"
+    )
+    known = {result.nodeid for result in run.results}
+    added = tuple(
+        TestResult(nodeid, Outcome.TIMEOUT, message=message, exception_type="Timeout")
+        for nodeid in hanging
+        if nodeid not in known
+    )
+    return dataclasses.replace(run, results=run.results + added)
 
 
 def copy_plugin(folder: Path) -> None:
