@@ -50,6 +50,9 @@ HOSTILE = textwrap.dedent(
 )
 
 
+LIMITS = ("--test-timeout", "2", "--time-budget", "150", "--json")
+
+
 def make_project(folder: Path) -> Path:
     folder.mkdir()
     (folder / "calc.py").write_text("def add(a, b):\n    return a - b\n")
@@ -65,8 +68,7 @@ def test_tests_that_defeat_the_time_limit_are_killed_and_named(tmp_path: Path) -
     project = make_project(tmp_path / "calc")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENDBOT_")}
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "fix", str(project), "--sandbox", "local"]
-        + ["--test-timeout", "2", "--time-budget", "150", "--json"],
+        [sys.executable, "-m", "bot", "fix", str(project), "--sandbox", "local", *LIMITS],
         capture_output=True,
         text=True,
         timeout=300,
