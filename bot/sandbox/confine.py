@@ -16,7 +16,8 @@ before anything else and must not import mendbot. ``SPEC`` is a JSON object:
 ``cwd``        where the command starts.
 
 The command is a child, never this process itself: a test that kills its parent kills this
-reaper (or, as PID 1 of a namespace, cannot kill it at all), never mendbot. When the command
+reaper (or, as PID 1 of a namespace, cannot kill it at all), never mendbot. When this
+process's parent dies (mendbot was killed), it kills its whole process group. When the command
 ends, this process exits with its status, which ends every process left in the namespace.
 Failures to confine print ``mendbot-confine: ...`` and exit 125 (fail closed).
 """
@@ -229,10 +230,27 @@ def reap(child: int) -> int:
         return os.waitstatus_to_exitcode(status)
 
 
+def _parent_died(signum: int, frame: object) -> None:
+    """mendbot (or the namespace tool between it and this process) is gone: end the run."""
+    try:
+        os.killpg(os.getpgrp(), signal.SIGKILL)  # this process and everything it started
+    finally:
+        os._exit(CONFINE_FAILED)
+
+
+def die_with_parent() -> None:
+    """When the parent dies, kill the whole run, not only this process: its children (pytest)
+    die with it by their own parent-death signal, but their children would live on."""
+    signal.signal(signal.SIGTERM, _parent_died)
+    if sys.platform.startswith("linux"):
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 def main(arguments: list[str]) -> int:
     if len(arguments) < 3 or arguments[1] != "--":
         os.write(2, b"usage: confine.py SPEC -- ARGV...\n")
         return 2
+    die_with_parent()
     spec = json.loads(arguments[0])
     argv = arguments[2:]
     try:

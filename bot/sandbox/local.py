@@ -342,18 +342,49 @@ class PidsCgroup:
                 time.sleep(0.02)
 
 
-def _joiner(cgroup: Path) -> Callable[[], None]:
-    """Join ``cgroup`` in the child before it starts anything (so before any namespace)."""
-    procs = os.fsencode(cgroup / "cgroup.procs")
+PR_SET_PDEATHSIG = 1
 
-    def join() -> None:
-        handle = os.open(procs, os.O_WRONLY)
-        try:
-            os.write(handle, b"0")
-        finally:
-            os.close(handle)
 
-    return join
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up once in mendbot (never in a freshly forked child)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+def _starter(cgroup: Path | None) -> Callable[[], None]:
+    """What the sandbox's first process does between fork and exec: die with mendbot, and join
+    ``cgroup`` before it starts anything (so before any namespace).
+
+    The parent-death signal is sent when the *thread* that forked the child ends; mendbot
+    waits for every sandbox process in the thread that started it, so that thread outlives
+    it. Should mendbot die between the fork and the prctl, the parent is already another
+    process: the child then ends at once instead of running unowned.
+    """
+    procs = os.fsencode(cgroup / "cgroup.procs") if cgroup else None
+    prctl = _prctl()
+    parent = os.getpid()
+
+    def start() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:
+                os._exit(CONFINE_FAILED)
+        if procs is not None:
+            handle = os.open(procs, os.O_WRONLY)
+            try:
+                os.write(handle, b"0")
+            finally:
+                os.close(handle)
+
+    return start
 
 
 def _user_process_count() -> int:
@@ -508,7 +539,7 @@ class LocalSandbox:
                 env=env,
                 timeout=command.timeout,
                 output_limit=command.limits.output_limit,
-                preexec=_joiner(cgroup) if cgroup else None,
+                preexec=_starter(cgroup),
                 stdin_fd=command.stdin_fd,
                 on_start=command.on_start,
             )
