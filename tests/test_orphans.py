@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,16 @@ def test_sleeps_and_forks():
 """
 
 
+# the same pyproject as the docker sandbox's end-to-end test, so the prepared image is shared
+SHOP_PYPROJECT = """\
+[project]
+name = "shop"
+version = "0.1.0"
+[project.optional-dependencies]
+test = ["pytest"]
+[tool.mendbot]
+base-image = "{base_image}"
+"""
 LIMITS = ("--test-timeout", "120", "--time-budget", "300")
 
 
@@ -145,3 +156,42 @@ def test_no_process_of_the_run_outlives_a_sigkill_of_mendbot(
         mendbot.kill()
         for pid in with_marker(marker):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.docker
+def test_no_container_of_the_run_outlives_a_sigkill_of_mendbot(
+    tmp_path: Path, docker_client: Any, docker_base_image: str, docker_wheelhouse: Path
+) -> None:
+    from bot.sandbox.docker import LABEL_OWNER
+    from bot.sandbox.prepare import prepare_image, read_recipe
+
+    marker = f"mendbot-orphan-{uuid.uuid4().hex}"
+    project = make_project(tmp_path / "calc", marker)
+    (project / "pyproject.toml").write_text(SHOP_PYPROJECT.format(base_image=docker_base_image))
+    recipe = read_recipe(project, docker_base_image)
+    prepare_image(docker_client, project, recipe, wheelhouse=docker_wheelhouse)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENDBOT_")}
+    mendbot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "fix", str(project), "--sandbox", "docker", *LIMITS],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def containers() -> list[Any]:
+        return [
+            container
+            for container in docker_client.containers.list(all=True)
+            if container.labels.get(LABEL_OWNER, "").startswith(f"{mendbot.pid}-")
+        ]
+
+    try:
+        assert wait_for(lambda: bool(containers()), 120), "no container started"
+        assert wait_for(lambda: any(c.status == "running" for c in containers()), 60)
+        mendbot.kill()
+        mendbot.wait()
+        assert wait_for(lambda: not containers(), 30), [c.name for c in containers()]
+    finally:
+        mendbot.kill()
+        for container in containers():
+            container.remove(force=True)

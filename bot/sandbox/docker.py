@@ -25,8 +25,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,21 @@ from bot.sandbox.prepare import LABEL_PYTHON, find_image, read_recipe
 
 SANDBOX_UID = 10001  # the user tests run as when mendbot itself runs as root
 LABEL_RUN = "org.mendbot.sandbox"
+LABEL_OWNER = "org.mendbot.owner"  # which mendbot process a container belongs to
+# The guard: a small process that waits for mendbot to die (its standard input, a pipe whose
+# only writer is mendbot, reaches end of file) and then removes mendbot's containers. It
+# catches what no clean-up code of mendbot can: a SIGKILL.
+GUARD_CODE = """
+import sys
+sys.stdin.buffer.read()
+import docker
+client = docker.from_env(timeout=30)
+for container in client.containers.list(all=True, filters={"label": sys.argv[1]}):
+    try:
+        container.remove(force=True)
+    except docker.errors.APIError:
+        pass
+"""
 SKIPPED_IN_COPY = {".git", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox"}
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
 
@@ -125,6 +143,25 @@ class DockerSandbox:
         self._client = client
         self._notes = list(notes)
         self._images: dict[Path, tuple[str, str]] = {}
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._guard: subprocess.Popen[bytes] | None = None
+        self._guard_pipe = -1
+
+    def _start_guard(self) -> None:
+        """Start (once) the process that removes this sandbox's containers if mendbot dies."""
+        if self._guard is not None and self._guard.poll() is None:
+            return
+        read_end, self._guard_pipe = os.pipe()
+        try:
+            self._guard = subprocess.Popen(
+                [sys.executable, "-c", GUARD_CODE, f"{LABEL_OWNER}={self.owner}"],
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # not stopped with mendbot's process group
+            )
+        finally:
+            os.close(read_end)
 
     @property
     def client(self) -> Any:
@@ -237,7 +274,7 @@ class DockerSandbox:
             "log_config": LogConfig(
                 type="json-file", config={"max-size": f"{log_size}k", "max-file": "1"}
             ),
-            "labels": {LABEL_RUN: "run"},
+            "labels": {LABEL_RUN: "run", LABEL_OWNER: self.owner},
             "hostname": "mendbot-sandbox",
             "stdin_open": False,
             "detach": True,
@@ -250,6 +287,7 @@ class DockerSandbox:
         import requests.exceptions
 
         started = time.monotonic()
+        self._start_guard()
         try:
             container = self.client.containers.create(
                 image, argv, **self._container_options(command, user, copy)
