@@ -11,6 +11,9 @@ before anything else and must not import mendbot. ``SPEC`` is a JSON object:
                read; ``shown`` and ``writable`` paths inside them are bind-mounted back
                (needs a private mount namespace, as ``read_only`` does);
 ``rlimits``    resource name -> limit, set in the command's process just before it starts;
+``loopback``   bring up the loopback interface of the (fresh, empty) network namespace, so
+               tests can serve and connect on 127.0.0.1 among themselves; the host's
+               loopback and every other network stay out of reach;
 ``drop_caps``  empty the capability bounding set and set no_new_privs, so a command started
                as root cannot remount, leave its cgroup or regain what was taken;
 ``cwd``        where the command starts.
@@ -167,6 +170,25 @@ def hide_folders(hidden: list[str], kept: list[str]) -> None:
         os.close(handle)
 
 
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+IFREQ = "16sh22x"  # struct ifreq: the interface name, then the flags (padded to 40 bytes)
+
+
+def loopback_up() -> None:
+    """Bring up ``lo`` in this network namespace (a new one starts with it down)."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as handle:
+        request = struct.pack(IFREQ, b"lo", 0)
+        flags = struct.unpack(IFREQ, fcntl.ioctl(handle, SIOCGIFFLAGS, request))[1]
+        if not flags & IFF_UP:
+            fcntl.ioctl(handle, SIOCSIFFLAGS, struct.pack(IFREQ, b"lo", flags | IFF_UP))
+
+
 def drop_capabilities() -> None:
     libc = _libc()
     try:
@@ -254,6 +276,11 @@ def main(arguments: list[str]) -> int:
     spec = json.loads(arguments[0])
     argv = arguments[2:]
     try:
+        if spec.get("loopback"):
+            try:
+                loopback_up()
+            except OSError as error:  # a convenience, not a protection: say so and go on
+                os.write(2, f"mendbot sandbox: the loopback stays down: {error}\n".encode())
         if spec.get("hidden"):
             writable = list(spec.get("writable", []))
             hide_folders(list(spec["hidden"]), [*spec.get("shown", []), *writable])

@@ -3,7 +3,8 @@
 Each run starts ``confine.py`` (a reaper and confiner) which starts the command. Where the OS
 allows it, ``unshare`` (or bubblewrap) first gives that process its own namespaces:
 
-* network: only a loopback that is down, so nothing can be reached, the host's 127.0.0.1
+* network: only a loopback of its own (brought up, so tests can serve and connect on
+  127.0.0.1 among themselves), so nothing outside can be reached, the host's 127.0.0.1
   included;
 * PID (with its own /proc): the tests see neither mendbot nor any other host process, cannot
   signal them or read their environment, and everything they start ends with the run;
@@ -523,6 +524,8 @@ class LocalSandbox:
             "writable": [str(path) for path in writable],
             "read_only": isolation.read_only and not isolation.bubblewrap,
             "hidden": hidden if not isolation.bubblewrap else [],
+            # bubblewrap brings the loopback up itself
+            "loopback": isolation.network and not isolation.bubblewrap,
             "shown": shown if not isolation.bubblewrap else [],
             "drop_caps": sys.platform.startswith("linux"),
             "cwd": str(command.workdir.resolve()),
