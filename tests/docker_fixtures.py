@@ -1,9 +1,11 @@
 """Fixtures for tests that need a Docker engine (load with ``pytest_plugins``).
 
-A test that uses them is skipped, with the reason shown, only when no engine answers. When an
-engine answers, a missing base image or wheelhouse is a failure, not a skip: run
-``.ci/docker-setup.sh`` (it builds both). ``MENDBOT_TEST_BASE_IMAGE`` and
-``MENDBOT_TEST_WHEELHOUSE`` override where they are looked for, as in that script.
+A test that uses them is skipped, with the reason shown, when no engine answers or when the
+engine answers but the base image or the wheelhouse was never prepared (run
+``.ci/docker-setup.sh``: it builds both). Where the machine must run them (CI after that
+script succeeded), ``MENDBOT_REQUIRE_DOCKER=1`` turns each of those skips into a failure.
+``MENDBOT_TEST_BASE_IMAGE`` and ``MENDBOT_TEST_WHEELHOUSE`` override where the image and the
+wheels are looked for, as in that script.
 
 PYTEST_DONT_REWRITE: no asserts here, and several test modules load it as a plugin.
 """
@@ -30,6 +32,14 @@ WHEELHOUSE = Path(
 )
 SETUP_HINT = "run .ci/docker-setup.sh (it starts dockerd, builds the base image and the wheels)"
 DEMO_DEPENDENCY = "mendbot_demo_dep"  # a wheel made here: proves project dependencies install
+REQUIRE_DOCKER = "MENDBOT_REQUIRE_DOCKER"
+
+
+def docker_unavailable(reason: str) -> None:
+    """Skip with ``reason``, or fail where the docker tests are required."""
+    if os.environ.get(REQUIRE_DOCKER, "") not in ("", "0"):
+        pytest.fail(f"{reason} (and {REQUIRE_DOCKER} is set: these tests must run here)")
+    pytest.skip(reason)
 
 
 def make_wheel(folder: Path, name: str, version: str, module_source: str) -> Path:
@@ -92,7 +102,7 @@ def docker_client() -> Iterator[Any]:
     try:
         client = connect(10.0)
     except SandboxError as error:
-        pytest.skip(f"{error.message}; {SETUP_HINT}")
+        docker_unavailable(f"{error.message}; {SETUP_HINT}")
     yield client
     client.close()
 
@@ -102,7 +112,9 @@ def docker_base_image(docker_client: Any) -> str:
     from bot.sandbox.prepare import image_exists
 
     if not image_exists(docker_client, BASE_IMAGE):
-        pytest.fail(f"the engine answers but the base image {BASE_IMAGE} is missing: {SETUP_HINT}")
+        docker_unavailable(
+            f"the engine answers but the base image {BASE_IMAGE} was never prepared: {SETUP_HINT}"
+        )
     return BASE_IMAGE
 
 
@@ -111,7 +123,7 @@ def docker_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The host-downloaded wheels plus the demo dependency's wheel, in a folder of their own."""
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     if not any(path.name.startswith("pytest-") for path in wheels):
-        pytest.fail(f"the wheelhouse {WHEELHOUSE} has no pytest wheel: {SETUP_HINT}")
+        docker_unavailable(f"the wheelhouse {WHEELHOUSE} has no pytest wheel: {SETUP_HINT}")
     folder = tmp_path_factory.mktemp("wheelhouse")
     for path in wheels:
         (folder / path.name).write_bytes(path.read_bytes())
