@@ -139,17 +139,42 @@ def _password_home() -> str:
         return ""
 
 
+# Asked of the interpreter with -I -S: nothing of the environment's site (no .pth file runs);
+# the paths .pth files add are read from them as site would, without executing anything.
+INTERPRETER_PATHS = """
+import json, os, site, sys
+folders = [*site.getsitepackages(), site.getusersitepackages()]
+found = [sys.executable, sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, *folders]
+for folder in folders:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        continue
+    for name in names:
+        if not name.endswith(".pth"):
+            continue
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith(("#", "import ", "import\t")):
+                found.append(os.path.join(folder, line))
+print(json.dumps(found))
+"""
+
+
 @functools.cache
 def interpreter_paths(python: str) -> tuple[str, ...]:
-    """The folders ``python`` needs to start and import: its prefixes and ``sys.path``."""
-    code = (
-        "import json, sys; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix, "
-        "sys.exec_prefix, *sys.path]))"
-    )
+    """The folders ``python`` needs to start and import: its prefixes, ``sys.path``, its
+    site-packages and the folders their ``.pth`` files name."""
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
     found = [python, os.path.dirname(python), os.path.realpath(python)]
     with contextlib.suppress(OSError, ValueError):
-        result = proc.run([python, "-c", code], cwd=Path("/"), env=env, timeout=30)
+        argv = [python, "-I", "-S", "-c", INTERPRETER_PATHS]
+        result = proc.run(argv, cwd=Path("/"), env=env, timeout=30)
         if result.returncode == 0:
             found += [str(item) for item in json.loads(result.stdout) if item]
     return tuple(dict.fromkeys(os.path.realpath(path) for path in found if path))
