@@ -30,7 +30,7 @@ from bot.errors import ConfigError, ExitCode, MendbotError
 from bot.models import RunResult, RunStatus, Trigger, TriggerKind
 from bot.pipeline import Ports, repair
 from bot.redaction import RedactingConsole as Console
-from bot.redaction import echo
+from bot.redaction import echo, known_secrets, redact
 from bot.report.summary import result_to_json
 from bot.trace import Trace
 
@@ -353,9 +353,11 @@ def _terminate(signum: int, frame: object) -> None:
 
 def _internal_error_log(error: BaseException) -> Path:
     handle, name = tempfile.mkstemp(prefix="mendbot-error-", suffix=".log")
+    text = f"mendbot {__version__}\nargv: {sys.argv}\n\n" + "".join(
+        traceback.format_exception(error)
+    )
     with os.fdopen(handle, "w") as log:
-        log.write(f"mendbot {__version__}\nargv: {sys.argv}\n\n")
-        log.write("".join(traceback.format_exception(error)))
+        log.write(redact(text, known_secrets()))  # the log is meant to be shared
     return Path(name)
 
 
