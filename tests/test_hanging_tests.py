@@ -15,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import mendbot_pytest
 
 HOSTILE = textwrap.dedent(
@@ -50,6 +52,16 @@ HOSTILE = textwrap.dedent(
 )
 
 
+# the same pyproject as the docker sandbox's end-to-end test, so the prepared image is shared
+SHOP_PYPROJECT = """\
+[project]
+name = "shop"
+version = "0.1.0"
+[project.optional-dependencies]
+test = ["pytest"]
+[tool.mendbot]
+base-image = "{base_image}"
+"""
 LIMITS = ("--test-timeout", "2", "--time-budget", "150", "--json")
 
 
@@ -64,11 +76,46 @@ def make_project(folder: Path) -> Path:
     return folder
 
 
-def test_tests_that_defeat_the_time_limit_are_killed_and_named(tmp_path: Path) -> None:
+@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker)])
+def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "docker":
+        from bot.sandbox.prepare import prepare_image, read_recipe
+
+        base = request.getfixturevalue("docker_base_image")
+        client = request.getfixturevalue("docker_client")
+        wheels = request.getfixturevalue("docker_wheelhouse")
+        recipe_project = tmp_path / "recipe"
+        recipe_project.mkdir()
+        (recipe_project / "pyproject.toml").write_text(SHOP_PYPROJECT.format(base_image=base))
+        prepare_image(client, recipe_project, read_recipe(recipe_project, base), wheelhouse=wheels)
+    return str(request.param)
+
+
+def test_tests_that_defeat_the_time_limit_are_killed_and_named(
+    tmp_path: Path, sandbox: str, request: pytest.FixtureRequest
+) -> None:
     project = make_project(tmp_path / "calc")
+    if sandbox == "docker":
+        base = request.getfixturevalue("docker_base_image")
+        (project / "pyproject.toml").write_text(SHOP_PYPROJECT.format(base_image=base))
+        subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.email=d@example.com",
+                "-c",
+                "user.name=D",
+                "commit",
+                "-qm",
+                "image",
+            ],
+            cwd=project,
+            check=True,
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENDBOT_")}
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "fix", str(project), "--sandbox", "local", *LIMITS],
+        [sys.executable, "-m", "bot", "fix", str(project), "--sandbox", sandbox, *LIMITS],
         capture_output=True,
         text=True,
         timeout=300,
