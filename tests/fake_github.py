@@ -3,7 +3,9 @@
 The REST side speaks enough of the GitHub API for the unmodified PyGithub client: repositories,
 issues, issue comments, review comments and replies, reactions, pull requests (create, list,
 get, update), collaborator permissions and users. Every request is recorded. Any route can be
-scripted to fail (404, 5xx, a 403 rate limit with GitHub's headers) a given number of times.
+scripted to fail (404, 5xx, a primary or secondary rate limit with GitHub's headers) a given
+number of times, before the request takes effect or after it (as when GitHub answers 502 to a
+request it carried out).
 
 The git side: each repository may be backed by a bare repository on disk, which tests use as
 the ``origin`` of a clone; creating a pull request checks that its head branch was pushed.
@@ -27,6 +29,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 TOKEN = "ghs_FakeToken0123456789abcdefghijklmnopqrstuv"
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 @dataclass
 class Call:
     method: str
@@ -45,6 +51,7 @@ class Failure:
     body: dict[str, Any]
     headers: dict[str, str]
     times: int
+    after: bool = False  # carry the request out, then answer with the failure
 
 
 @dataclass
@@ -143,6 +150,11 @@ class FakeGitHub:
                 ),
                 self._reply_review_comment,
             ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)/comments"),
+                self._list_review_comments,
+            ),
             ("GET", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls"), self._list_pulls),
             ("POST", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls"), self._create_pull),
             ("GET", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)"), self._get_pull),
@@ -181,16 +193,44 @@ class FakeGitHub:
         message: str = "",
         headers: dict[str, str] | None = None,
         times: int = 1,
+        after: bool = False,
     ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` (times=-1: always)."""
+        """Answer the next ``times`` matching requests with ``status`` (times=-1: always);
+        ``after``: the request takes effect first, only its answer is the failure."""
         default = {404: "Not Found", 500: "Internal Server Error", 502: "Bad Gateway"}
         body = {
             "message": message or default.get(status, "Error"),
             "documentation_url": "https://docs.github.com/rest",
         }
         self.failures.append(
-            Failure(method, re.compile(path_pattern), status, body, headers or {}, times)
+            Failure(method, re.compile(path_pattern), status, body, headers or {}, times, after)
         )
+
+    def secondary_rate_limit(
+        self,
+        method: str,
+        path_pattern: str,
+        *,
+        retry_after: int | None = 3,
+        status: int = 429,
+        times: int = 1,
+    ) -> None:
+        """A secondary rate limit: 429 (or 403) with ``Retry-After`` when given; the primary
+        limit is not exhausted, so ``X-RateLimit-Reset`` (an hour away) does not apply."""
+        self.fail(
+            method,
+            path_pattern,
+            status,
+            message="You have exceeded a secondary rate limit. Please wait a few minutes "
+            "before you try again.",
+            headers={"Retry-After": str(retry_after)} if retry_after is not None else {},
+            times=times,
+        )
+
+    def count(self, method: str, path_pattern: str) -> int:
+        """How many requests matched (whatever they were answered)."""
+        pattern = re.compile(path_pattern)
+        return sum(1 for c in self.calls if c.method == method and pattern.fullmatch(c.path))
 
     def rate_limit(self, method: str, path_pattern: str, *, times: int = -1) -> None:
         """A primary rate limit: 403, remaining 0, reset in an hour (GitHub's headers)."""
@@ -384,7 +424,7 @@ class FakeGitHub:
             "url": f"{self.api_url}/repos/{full_name}/issues/comments/{comment_id}",
             "html_url": f"{self.html_url}/{full_name}/issues/{number}#issuecomment-{comment_id}",
             "issue_url": f"{self.api_url}/repos/{full_name}/issues/{number}",
-            "created_at": "2024-05-01T12:00:00Z",
+            "created_at": _now(),
             "_repo": full_name,
             "_number": number,
         }
@@ -422,7 +462,7 @@ class FakeGitHub:
             "url": f"{self.api_url}/repos/{full_name}/pulls/comments/{comment_id}",
             "html_url": f"{self.html_url}/{full_name}/pull/{number}#discussion_r{comment_id}",
             "pull_request_url": f"{self.api_url}/repos/{full_name}/pulls/{number}",
-            "created_at": "2024-05-01T12:00:00Z",
+            "created_at": _now(),
             "_repo": full_name,
             "_number": number,
         }
@@ -510,7 +550,12 @@ class FakeGitHub:
                 and failure.pattern.fullmatch(call.path)
             ):
                 failure.times -= 1 if failure.times > 0 else 0
+                if failure.after:
+                    self._route(call, headers)
                 return failure.status, failure.body, {**headers, **failure.headers}
+        return self._route(call, headers)
+
+    def _route(self, call: Call, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         for method, pattern, handler in self.routes:
             match = pattern.fullmatch(call.path)
             if method == call.method and match:
@@ -548,7 +593,18 @@ class FakeGitHub:
         return 200, issues[int(n)]
 
     def _list_comments(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
-        return 200, [self.public(c) for c in self.comments_on(repo, int(n))]
+        since = (call.query.get("since") or [""])[0]
+        comments = [c for c in self.comments_on(repo, int(n)) if c["created_at"] >= since]
+        return 200, [self.public(c) for c in comments]
+
+    def _list_review_comments(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
+        since = (call.query.get("since") or [""])[0]
+        comments = [
+            c
+            for c in self.review_comments.values()
+            if c["_repo"] == repo and c["_number"] == int(n) and c["created_at"] >= since
+        ]
+        return 200, [self.public(c) for c in comments]
 
     def _create_comment(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
         if int(n) not in self._repo(repo).issues:
@@ -577,7 +633,15 @@ class FakeGitHub:
         allowed = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
         if content not in allowed:
             raise Reply(422, {"message": "Validation Failed"})
-        reaction = {"id": next(self._ids), "content": content, "user": self.user(self._actor())}
+        user = self.user(self._actor())
+        for existing in self.reactions:  # GitHub: the same reaction again is a 200, not a copy
+            if (existing["subject"], existing["content"], existing["user"]["login"]) == (
+                subject,
+                content,
+                user["login"],
+            ):
+                return 200, {k: v for k, v in existing.items() if k != "subject"}
+        reaction = {"id": next(self._ids), "content": content, "user": user}
         self.reactions.append({**reaction, "subject": subject})
         return 201, reaction
 

@@ -203,6 +203,7 @@ class ActionRun:
         self.result: RunResult | None = None
         self.results: list[RunResult] = []  # the repairs whose run records get pushed
         self.event: GitHubEvent | None = None
+        self.missing_pull = ""  # a pushed fix's compare page when its pull request failed
         self.label = ""  # "issue #12", "pull request #7" once known
 
     # -- small helpers -------------------------------------------------------------------
@@ -419,7 +420,11 @@ class ActionRun:
             self.branch = remote_branch
             if result.status is not RunStatus.FIXED:
                 return self.finish_unfixed(event, result, context, pushed=False)
-            pull, created = self.open_or_update_pull(event, result, context, remote_branch)
+            try:
+                pull, created = self.open_or_update_pull(event, result, context, remote_branch)
+            except GitHubError as error:
+                self.report_branch_without_pull(event, result, context, remote_branch, error)
+                raise
             kind = "draft pull request" if pull.draft else "pull request"
             verb = "opened" if created else "updated"
             text = (
@@ -430,6 +435,31 @@ class ActionRun:
             return self.outcome("fixed", f"fixed in {pull.url}", result)
         pushed = self.push_useful_work(result, remote_branch, expected)
         return self.finish_unfixed(event, result, context, pushed=pushed)
+
+    def compare_url(self, branch: str, base: str) -> str:
+        """The page where a person opens the pull request mendbot could not open."""
+        server = self.env.server_url.rstrip("/")
+        return f"{server}/{self.env.repository}/compare/{base}...{branch}?expand=1"
+
+    def report_branch_without_pull(
+        self,
+        event: GitHubEvent,
+        result: RunResult,
+        context: ReportContext,
+        branch: str,
+        error: GitHubError,
+    ) -> None:
+        """The fix is pushed but no pull request holds it: say where it is, if the API answers."""
+        self.missing_pull = self.compare_url(branch, event.default_branch)
+        text = (
+            f"**mendbot pushed a verified fix to `{branch}` but could not open the pull "
+            f"request:** {error.message}\n\nOpen it from {self.missing_pull}\n\n"
+            + markdown.summary_line(result, context)
+        )
+        try:
+            self.client.comment(event.number, markdown.message_comment(text, context))
+        except GitHubError as failure:
+            self.log(f"warning: could not report the pushed branch: {failure}")
 
     def reproduce_issue(
         self, event: GitHubEvent, trigger: Trigger, result: RunResult
@@ -706,10 +736,13 @@ def run_action(
             environment.output_path, {**failed.outputs(), **({"report": report} if report else {})}
         )
         summary = summary_markdown(failed, label, environment.run_url if report else "")
-        outputs.append_summary(
-            environment.summary_path,
-            redact(summary + f"\n**Error:** {failed.message}\n", (environment.token,)),
-        )
+        summary += f"\n**Error:** {failed.message}\n"
+        if action.missing_pull:
+            summary += (
+                f"\nThe verified fix is on the pushed branch `{failed.branch}`, without a pull "
+                f"request: open it from {action.missing_pull}\n"
+            )
+        outputs.append_summary(environment.summary_path, redact(summary, (environment.token,)))
         raise
     label = action.label or environment.event_name
     report = action.publish_runs()
