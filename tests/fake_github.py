@@ -9,6 +9,9 @@ request it carried out).
 
 The git side: each repository may be backed by a bare repository on disk, which tests use as
 the ``origin`` of a clone; creating a pull request checks that its head branch was pushed.
+The Actions side: workflow runs with their jobs and job logs (the logs endpoint answers 302
+with a download address, as GitHub does), and commit comments.
+
 Event payload builders at the end produce the webhook shapes GitHub documents.
 """
 
@@ -63,6 +66,8 @@ class Repo:
     permissions: dict[str, str] = field(default_factory=dict)
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    commit_comments: list[dict[str, Any]] = field(default_factory=list)
     next_number: int = 1
 
 
@@ -90,6 +95,7 @@ class FakeGitHub:
         self.review_comments: dict[int, dict[str, Any]] = {}
         self.reactions: list[dict[str, Any]] = []  # each with "subject": ("issue", repo, n) ...
         self.failures: list[Failure] = []
+        self.job_logs: dict[int, str] = {}  # job id -> log text (absent: logs expired)
         self._ids = iter(range(1000, 10**9))
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -158,6 +164,36 @@ class FakeGitHub:
             ("GET", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls"), self._list_pulls),
             ("POST", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls"), self._create_pull),
             ("GET", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)"), self._get_pull),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/actions/runs/(?P<id>\d+)"),
+                self._get_run,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/actions/runs/(?P<id>\d+)/jobs"),
+                self._list_jobs,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/actions/jobs/(?P<id>\d+)/logs"),
+                self._job_logs,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]{40})"),
+                self._get_commit,
+            ),
+            (
+                "POST",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]{40})/comments"),
+                self._create_commit_comment,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]{40})/comments"),
+                self._list_commit_comments,
+            ),
             (
                 "PATCH",
                 re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)"),
@@ -515,9 +551,13 @@ class FakeGitHub:
                     fake.calls.append(call)
                     status, payload, headers = fake.answer(call)
                     call.status = status
-                data = b"" if payload is None else json.dumps(payload).encode()
+                if isinstance(payload, bytes):  # a log download: plain text
+                    data, content_type = payload, "text/plain; charset=utf-8"
+                else:
+                    data = b"" if payload is None else json.dumps(payload).encode()
+                    content_type = "application/json; charset=utf-8"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -541,6 +581,10 @@ class FakeGitHub:
             "X-RateLimit-Remaining": "4999",
             "X-RateLimit-Reset": str(int(time.time()) + 3600),
         }
+        download = re.fullmatch(r"/_downloads/job-logs/(\d+)", call.path)
+        if download:  # a pre-signed address: no token needed, and none should be sent
+            text = self.job_logs.get(int(download[1]))
+            return (200, text.encode(), {}) if text is not None else (404, None, {})
         if call.authorization not in (f"token {self.token}", f"Bearer {self.token}"):
             return 401, {"message": "Bad credentials"}, headers
         for failure in self.failures:
@@ -769,6 +813,107 @@ class FakeGitHub:
         }
         return 201, pull
 
+    def _get_run(self, call: Call, repo: str, id: str) -> tuple[int, Any]:
+        run = self._repo(repo).runs.get(int(id))
+        if run is None:
+            raise not_found()
+        return 200, {k: v for k, v in run.items() if k != "_jobs"}
+
+    def _list_jobs(self, call: Call, repo: str, id: str) -> tuple[int, Any]:
+        run = self._repo(repo).runs.get(int(id))
+        if run is None:
+            raise not_found()
+        return 200, {"total_count": len(run["_jobs"]), "jobs": run["_jobs"]}
+
+    def _job_logs(self, call: Call, repo: str, id: str) -> tuple[int, Any]:
+        if int(id) not in self.job_logs:
+            raise Reply(410, {"message": "Logs have expired"})
+        location = f"{self.api_url}/_downloads/job-logs/{id}"
+        raise Reply(302, None, {"Location": location})
+
+    def _get_commit(self, call: Call, repo: str, sha: str) -> tuple[int, Any]:
+        self._repo(repo)
+        return 200, {
+            "sha": sha,
+            "url": f"{self.api_url}/repos/{repo}/commits/{sha}",
+            "html_url": f"{self.html_url}/{repo}/commit/{sha}",
+        }
+
+    def _list_commit_comments(self, call: Call, repo: str, sha: str) -> tuple[int, Any]:
+        return 200, [c for c in self._repo(repo).commit_comments if c["commit_id"] == sha]
+
+    def _create_commit_comment(self, call: Call, repo: str, sha: str) -> tuple[int, Any]:
+        target = self._repo(repo)
+        comment_id = next(self._ids)
+        comment = {
+            "id": comment_id,
+            "body": str((call.body or {}).get("body", "")),
+            "commit_id": sha,
+            "user": self.user(self._actor()),
+            "url": f"{self.api_url}/repos/{repo}/comments/{comment_id}",
+            "html_url": f"{self.html_url}/{repo}/commit/{sha}#commitcomment-{comment_id}",
+            "created_at": _now(),
+        }
+        target.commit_comments.append(comment)
+        return 201, comment
+
+    def add_workflow_run(
+        self,
+        full_name: str,
+        *,
+        head_sha: str,
+        head_branch: str,
+        event: str,
+        jobs: dict[str, tuple[str, str | None]],
+        head_repo: str | None = None,
+        name: str = "ci",
+        conclusion: str = "failure",
+        actor: str = "maintainer",
+    ) -> dict[str, Any]:
+        """A completed run; ``jobs`` maps a job name to (conclusion, log text or None)."""
+        repo = self.repos[full_name]
+        run_id = next(self._ids)
+        base = f"{self.api_url}/repos/{full_name}/actions/runs/{run_id}"
+        job_list = []
+        for job_name, (job_conclusion, log) in jobs.items():
+            job_id = next(self._ids)
+            if log is not None:
+                self.job_logs[job_id] = log
+            job_list.append(
+                {
+                    "id": job_id,
+                    "run_id": run_id,
+                    "name": job_name,
+                    "status": "completed",
+                    "conclusion": job_conclusion,
+                    "head_sha": head_sha,
+                    "url": f"{self.api_url}/repos/{full_name}/actions/jobs/{job_id}",
+                    "html_url": f"{self.html_url}/{full_name}/actions/runs/{run_id}/job/{job_id}",
+                    "steps": [],
+                }
+            )
+        run = {
+            "id": run_id,
+            "name": name,
+            "event": event,
+            "status": "completed",
+            "conclusion": conclusion,
+            "head_branch": head_branch,
+            "head_sha": head_sha,
+            "run_attempt": 1,
+            "url": base,
+            "html_url": f"{self.html_url}/{full_name}/actions/runs/{run_id}",
+            "jobs_url": f"{base}/jobs",
+            "logs_url": f"{base}/logs",
+            "actor": self.user(actor),
+            "triggering_actor": self.user(actor),
+            "repository": self.repo_json(repo),
+            "head_repository": self.repo_json(self.repos[head_repo or full_name]),
+            "_jobs": job_list,
+        }
+        repo.runs[run_id] = run
+        return run
+
     def _get_pull(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
         pulls = self._repo(repo).pulls
         if int(n) not in pulls:
@@ -823,6 +968,55 @@ def review_comment_event(
         "pull_request": github.repos[full_name].pulls[number],
         "repository": _repository(github, full_name),
         "sender": comment["user"],
+    }
+
+
+def workflow_run_event(
+    github: FakeGitHub,
+    full_name: str,
+    run: dict[str, Any],
+    *,
+    head_commit: dict[str, Any],
+    pulls: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """``workflow_run`` (completed): ``pull_requests`` lists only pull requests whose head is
+    in this repository, as GitHub's payload does (a fork's is empty)."""
+    repo = github.repos[full_name]
+    listed = []
+    for number in pulls:
+        pull = repo.pulls[number]
+        listed.append(
+            {
+                "id": pull["id"],
+                "number": number,
+                "url": pull["url"],
+                "head": {k: pull["head"][k] for k in ("ref", "sha")}
+                | {"repo": pull["head"]["repo"]},
+                "base": {k: pull["base"][k] for k in ("ref", "sha")}
+                | {"repo": pull["base"]["repo"]},
+            }
+        )
+    public = {k: v for k, v in run.items() if k != "_jobs"}
+    return {
+        "action": "completed",
+        "workflow_run": {**public, "pull_requests": listed, "head_commit": head_commit},
+        "workflow": {"id": 161335, "name": run["name"], "path": ".github/workflows/ci.yml"},
+        "repository": _repository(github, full_name),
+        "sender": run["triggering_actor"],
+    }
+
+
+def head_commit(folder: Path, sha: str) -> dict[str, Any]:
+    """The ``head_commit`` object of a push or workflow_run payload, from a real commit."""
+    fields = git(folder, "show", "-s", "--format=%an%x00%ae%x00%cn%x00%ce%x00%B", sha)
+    author, author_email, committer, committer_email, message = fields.split("\0", 4)
+    return {
+        "id": sha,
+        "tree_id": git(folder, "rev-parse", f"{sha}^{{tree}}"),
+        "message": message.strip(),
+        "timestamp": "2024-05-01T12:00:00Z",
+        "author": {"name": author, "email": author_email},
+        "committer": {"name": committer, "email": committer_email},
     }
 
 

@@ -129,6 +129,10 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
+    yield from make_world(tmp_path)
+
+
+def make_world(tmp_path: Path) -> Iterator[World]:
     bare, work = host_repository(tmp_path, "widgets", BUGGY)
     checkout = clone_checkout(bare, tmp_path / "checkout")
     with FakeGitHub() as github:

@@ -55,6 +55,17 @@ class PullInfo:
     state: str
     draft: bool
     head: PullHead
+    author: str = ""  # login of the person who opened it
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job of a workflow run that failed, with its log when GitHub still has it."""
+
+    id: int
+    name: str
+    url: str
+    log: str | None  # None: the logs expired or cannot be read
 
 
 def _message(data: Any) -> str:
@@ -369,6 +380,51 @@ class GitHubClient:
             lookup=lambda: self._first_open_pull(target, head, base),
         )
 
+    def failed_jobs(self, run_id: int, *, log_timeout: float = 30.0) -> list[FailedJob]:
+        """The jobs of the run's latest attempt that failed, each with its log if available."""
+
+        def listing() -> list[tuple[int, str, str, Any]]:
+            jobs = self._repo().get_workflow_run(run_id).jobs("latest")
+            return [
+                (int(job.id), str(job.name or ""), str(job.html_url or ""), job)
+                for job in jobs
+                if job.conclusion in ("failure", "timed_out")
+            ]
+
+        found = self._call(f"list the jobs of workflow run {run_id}", listing)
+        return [
+            FailedJob(id=job_id, name=name, url=url, log=self._job_log(job, log_timeout))
+            for job_id, name, url, job in found
+        ]
+
+    def _job_log(self, job: Any, timeout: float) -> str | None:
+        """A job's log text: the API answers with a short-lived download address."""
+        try:
+            address = self._call(f"find the log of job {job.id}", lambda: str(job.logs_url()))
+        except GitHubError:
+            return None  # expired (410) or not readable: the failing tests are found by running
+        try:
+            answer = requests.get(address, timeout=timeout)  # pre-signed: no token is sent
+        except requests.RequestException:
+            return None
+        return answer.text if answer.status_code == 200 else None
+
+    def comment_on_commit(self, sha: str, body: str) -> str:
+        """A comment on a commit (where a default-branch CI failure is answered)."""
+        text = redact(body, self._secrets)
+
+        def posted() -> str | None:
+            for existing in self._repo().get_commit(sha).get_comments():
+                if existing.body == text:
+                    return str(existing.html_url or "")
+            return None
+
+        return self._call(
+            f"comment on commit {sha[:12]}",
+            lambda: str(self._repo().get_commit(sha).create_comment(text).html_url or ""),
+            lookup=posted,
+        )
+
     def update_pull(
         self, number: int, *, title: str, body: str, repository: str | None = None
     ) -> PullInfo:
@@ -396,4 +452,5 @@ class GitHubClient:
                 repository=str(head_repo.full_name) if head_repo is not None else "",
                 base_ref=str(pull.base.ref or ""),
             ),
+            author=str(pull.user.login or "") if pull.user is not None else "",
         )

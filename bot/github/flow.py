@@ -17,6 +17,7 @@ from bot import proc
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, GitHubError, MendbotError
 from bot.github import events, outputs
+from bot.github.cirun import FailedRunRepair
 from bot.github.client import GitHubClient, PullInfo
 from bot.github.events import GitHubEvent
 from bot.github.remote import PushOutcome, Remote, changed_paths, commit_file
@@ -108,6 +109,8 @@ class ActionInputs:
     trigger_label: str = "mendbot"
     trigger_phrase: str = "/mendbot fix"
     draft: bool = True
+    allow_forks: bool = False  # workflow_run: also repair failed runs of forks' pull requests
+    comment_unreproduced: bool = False  # workflow_run: say so when a failure does not reproduce
     settings_flags: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -321,7 +324,7 @@ class ActionRun:
         event = events.parse_event(self.env.event_name, payload)
         self.event = event
         noun = "issue" if event.kind is TriggerKind.ISSUE else "pull request"
-        self.label = f"{noun} #{event.number}"
+        self.label = f"{noun} #{event.number}" if event.number > 0 else event.title
         reason = events.skip_reason(
             event, label=self.inputs.trigger_label, phrase=self.inputs.trigger_phrase
         )
@@ -335,27 +338,40 @@ class ActionRun:
                 hint="run mendbot in the repository the event belongs to",
             )
         self.client = self.make_client(self.env)
+        if event.kind is TriggerKind.CI_RUN:
+            return self.guarded(event, FailedRunRepair(self, event).answer)
         decision = check_trust(event, self.client.permission)
         if not decision.trusted:
             self.log(f"refusing to act: {decision.reason}")
             return self.outcome("refused", decision.reason)
         self.log(f"acting for {decision.reason}")
         self.acknowledge(event)
-        try:
+
+        def work() -> ActionOutcome:
             self.prepare()
             if event.kind is TriggerKind.ISSUE:
                 return self.on_issue(event)
             return self.on_pull_request(event)
+
+        return self.guarded(event, work)
+
+    def guarded(self, event: GitHubEvent, work: Callable[[], ActionOutcome]) -> ActionOutcome:
+        """Run ``work``; a refused patch or a failed run is reported where the trigger was."""
+        try:
+            return work()
         except PatchRefused as refusal:
             self.log(str(refusal))
             text = f"**mendbot refused to publish its patch:** {refusal}"
-            self.report(event, markdown.message_comment(text, self.context("")))
+            self.report(self.event or event, markdown.message_comment(text, self.context("")))
             return self.outcome("refused", str(refusal))
         except GitHubError:
             raise  # the API or a push failed: reporting through the API may fail again
         except MendbotError as error:
-            self.report_failure(event, error)
+            self.report_failure(self.event or event, error)
             raise
+
+    def permission(self, login: str) -> str:
+        return self.client.permission(login)
 
     def prepare(self) -> None:
         """Settings from the trusted checkout plus the inputs; .github/ is always protected."""
@@ -367,6 +383,8 @@ class ActionRun:
 
     def report_failure(self, event: GitHubEvent, error: MendbotError) -> None:
         """Tell the person who asked that the run stopped, if the API still answers."""
+        if event.kind is TriggerKind.CI_RUN and event.number <= 0:
+            return  # nobody asked: a default-branch run's failure shows in the job itself
         kept = f" Work so far is on `{self.branch}`." if self.branch else ""
         text = f"**mendbot stopped:** {error}{kept}"
         try:
@@ -390,6 +408,8 @@ class ActionRun:
         if event.kind is TriggerKind.REVIEW_COMMENT and event.comment_id is not None:
             thread = event.in_reply_to_id or event.comment_id
             return self.client.reply_to_review_comment(event.number, thread, body)
+        if event.kind is TriggerKind.CI_RUN and event.number <= 0 and event.run is not None:
+            return self.client.comment_on_commit(event.run.head_sha, body)
         return self.client.comment(event.number, body)
 
     # -- issues ----------------------------------------------------------------------------
