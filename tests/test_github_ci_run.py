@@ -160,6 +160,37 @@ def test_run_of_mendbots_own_commit_is_ignored_without_any_api_call(world: World
     assert world.github.calls == [] and git(world.bare, "for-each-ref") == before
 
 
+def test_run_of_a_commit_mendbot_authored_is_ignored_even_without_trailers(world: World) -> None:
+    """A commit by mendbot's identity (a squashed or rewritten round) is its own as well."""
+    git(world.work, "fetch", "-q", "origin")
+    git(world.work, "checkout", "-q", "-B", "feature", "origin/main")
+    (world.work / "NOTES.md").write_text("x\n", encoding="utf-8")
+    git(world.work, "add", "NOTES.md")
+    git(
+        world.work,
+        "-c",
+        "user.name=mendbot",
+        "-c",
+        "user.email=mendbot@users.noreply.github.com",
+        "commit",
+        "-q",
+        "-m",
+        "Fix is_adult",
+    )
+    head = git(world.work, "rev-parse", "HEAD")
+    git(world.work, "push", "-q", "origin", "HEAD:refs/heads/feature")
+    pull = world.github.add_pull(REPO, title="t", head_ref="feature", head_sha=head)
+    run = world.github.add_workflow_run(
+        REPO, head_sha=head, head_branch="feature", event="pull_request", jobs={}
+    )
+    payload = workflow_run_event(
+        world.github, REPO, run, head_commit=head_commit(world.work, head), pulls=(pull["number"],)
+    )
+    outcome = act_on_run(world, payload, run_repair=must_not_repair)
+    assert outcome.status == "skipped" and "mendbot's own commit" in outcome.message
+    assert world.github.calls == []
+
+
 def test_pull_request_of_an_untrusted_author_is_refused(world: World) -> None:
     world.github.add_user("stranger")
     _, payload = failed_pull_run(world, author="stranger")
