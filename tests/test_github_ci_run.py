@@ -26,7 +26,7 @@ from test_github_flow import (
 
 from bot.commands.action import pipeline_repair
 from bot.config import Settings
-from bot.github.cirun import failing_tests_in_log, marker_ref
+from bot.github.cirun import failing_tests_in_log, marker_ref, same_test
 from bot.github.flow import ActionInputs, ActionOutcome, run_action
 from bot.models import RunResult, Trigger
 
@@ -106,6 +106,9 @@ def test_failing_tests_are_read_from_pytest_summaries_in_a_log() -> None:
         "tests/test_ages.py::test_adult_at_eighteen",
         "tests/test_db.py::test_connect[sqlite]",
     ]
+    # a CI that ran pytest from the repository root names a sub-project's tests longer
+    assert same_test("pkg/tests/test_a.py::test_x", "tests/test_a.py::test_x")
+    assert not same_test("other_tests/test_a.py::test_x", "tests/test_a.py::test_x")
 
 
 # -- a pull request's failed run ------------------------------------------------------------------

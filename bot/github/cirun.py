@@ -46,6 +46,11 @@ def failing_tests_in_log(log: str) -> list[str]:
     return list(found)[:MAX_LOGGED_TESTS]
 
 
+def same_test(logged: str, here: str) -> bool:
+    """One test, whether or not the CI ran pytest from a folder above the project."""
+    return logged == here or logged.endswith("/" + here) or here.endswith("/" + logged)
+
+
 @dataclasses.dataclass(frozen=True)
 class RunFailure:
     """What GitHub says failed in the run: jobs, and the tests their logs name."""
@@ -167,7 +172,7 @@ class FailedRunRepair:
         if not failure.tests:
             return True
         failing_here = {*result.fixed_tests, *result.remaining_failures}
-        return any(test in failing_here for test in failure.tests)
+        return any(same_test(logged, here) for logged in failure.tests for here in failing_here)
 
     def repair(self, pull: PullInfo | None) -> ActionOutcome:
         action, run = self.action, self.run
