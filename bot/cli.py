@@ -136,6 +136,8 @@ def build_engines(
                     raise
                 notes.append("the configured LLM is not reachable: only the template engine ran")
             else:
+                notice = str(getattr(backend, "notice", ""))  # e.g. the name the server uses
+                notes.extend([notice] if notice else [])
                 engines.append(LLMEngine(backend, settings, trace))
     return engines, notes
 

@@ -45,6 +45,7 @@ class TriggerKind(enum.StrEnum):
     ISSUE = "issue"
     PR_COMMENT = "pr_comment"
     REVIEW_COMMENT = "review_comment"
+    CI_RUN = "ci_run"  # a failed workflow run of the project's CI
     BENCH = "bench"
 
 

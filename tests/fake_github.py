@@ -3,10 +3,15 @@
 The REST side speaks enough of the GitHub API for the unmodified PyGithub client: repositories,
 issues, issue comments, review comments and replies, reactions, pull requests (create, list,
 get, update), collaborator permissions and users. Every request is recorded. Any route can be
-scripted to fail (404, 5xx, a 403 rate limit with GitHub's headers) a given number of times.
+scripted to fail (404, 5xx, a primary or secondary rate limit with GitHub's headers) a given
+number of times, before the request takes effect or after it (as when GitHub answers 502 to a
+request it carried out).
 
 The git side: each repository may be backed by a bare repository on disk, which tests use as
 the ``origin`` of a clone; creating a pull request checks that its head branch was pushed.
+The Actions side: workflow runs with their jobs and job logs (the logs endpoint answers 302
+with a download address, as GitHub does), and commit comments.
+
 Event payload builders at the end produce the webhook shapes GitHub documents.
 """
 
@@ -27,6 +32,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 TOKEN = "ghs_FakeToken0123456789abcdefghijklmnopqrstuv"
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 @dataclass
 class Call:
     method: str
@@ -45,6 +54,7 @@ class Failure:
     body: dict[str, Any]
     headers: dict[str, str]
     times: int
+    after: bool = False  # carry the request out, then answer with the failure
 
 
 @dataclass
@@ -56,6 +66,8 @@ class Repo:
     permissions: dict[str, str] = field(default_factory=dict)
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    commit_comments: list[dict[str, Any]] = field(default_factory=list)
     next_number: int = 1
 
 
@@ -83,6 +95,7 @@ class FakeGitHub:
         self.review_comments: dict[int, dict[str, Any]] = {}
         self.reactions: list[dict[str, Any]] = []  # each with "subject": ("issue", repo, n) ...
         self.failures: list[Failure] = []
+        self.job_logs: dict[int, str] = {}  # job id -> log text (absent: logs expired)
         self._ids = iter(range(1000, 10**9))
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -143,9 +156,44 @@ class FakeGitHub:
                 ),
                 self._reply_review_comment,
             ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)/comments"),
+                self._list_review_comments,
+            ),
             ("GET", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls"), self._list_pulls),
             ("POST", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls"), self._create_pull),
             ("GET", re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)"), self._get_pull),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/actions/runs/(?P<id>\d+)"),
+                self._get_run,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/actions/runs/(?P<id>\d+)/jobs"),
+                self._list_jobs,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/actions/jobs/(?P<id>\d+)/logs"),
+                self._job_logs,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]{40})"),
+                self._get_commit,
+            ),
+            (
+                "POST",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]{40})/comments"),
+                self._create_commit_comment,
+            ),
+            (
+                "GET",
+                re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]{40})/comments"),
+                self._list_commit_comments,
+            ),
             (
                 "PATCH",
                 re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)"),
@@ -181,16 +229,44 @@ class FakeGitHub:
         message: str = "",
         headers: dict[str, str] | None = None,
         times: int = 1,
+        after: bool = False,
     ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` (times=-1: always)."""
+        """Answer the next ``times`` matching requests with ``status`` (times=-1: always);
+        ``after``: the request takes effect first, only its answer is the failure."""
         default = {404: "Not Found", 500: "Internal Server Error", 502: "Bad Gateway"}
         body = {
             "message": message or default.get(status, "Error"),
             "documentation_url": "https://docs.github.com/rest",
         }
         self.failures.append(
-            Failure(method, re.compile(path_pattern), status, body, headers or {}, times)
+            Failure(method, re.compile(path_pattern), status, body, headers or {}, times, after)
         )
+
+    def secondary_rate_limit(
+        self,
+        method: str,
+        path_pattern: str,
+        *,
+        retry_after: int | None = 3,
+        status: int = 429,
+        times: int = 1,
+    ) -> None:
+        """A secondary rate limit: 429 (or 403) with ``Retry-After`` when given; the primary
+        limit is not exhausted, so ``X-RateLimit-Reset`` (an hour away) does not apply."""
+        self.fail(
+            method,
+            path_pattern,
+            status,
+            message="You have exceeded a secondary rate limit. Please wait a few minutes "
+            "before you try again.",
+            headers={"Retry-After": str(retry_after)} if retry_after is not None else {},
+            times=times,
+        )
+
+    def count(self, method: str, path_pattern: str) -> int:
+        """How many requests matched (whatever they were answered)."""
+        pattern = re.compile(path_pattern)
+        return sum(1 for c in self.calls if c.method == method and pattern.fullmatch(c.path))
 
     def rate_limit(self, method: str, path_pattern: str, *, times: int = -1) -> None:
         """A primary rate limit: 403, remaining 0, reset in an hour (GitHub's headers)."""
@@ -384,7 +460,7 @@ class FakeGitHub:
             "url": f"{self.api_url}/repos/{full_name}/issues/comments/{comment_id}",
             "html_url": f"{self.html_url}/{full_name}/issues/{number}#issuecomment-{comment_id}",
             "issue_url": f"{self.api_url}/repos/{full_name}/issues/{number}",
-            "created_at": "2024-05-01T12:00:00Z",
+            "created_at": _now(),
             "_repo": full_name,
             "_number": number,
         }
@@ -422,7 +498,7 @@ class FakeGitHub:
             "url": f"{self.api_url}/repos/{full_name}/pulls/comments/{comment_id}",
             "html_url": f"{self.html_url}/{full_name}/pull/{number}#discussion_r{comment_id}",
             "pull_request_url": f"{self.api_url}/repos/{full_name}/pulls/{number}",
-            "created_at": "2024-05-01T12:00:00Z",
+            "created_at": _now(),
             "_repo": full_name,
             "_number": number,
         }
@@ -475,9 +551,13 @@ class FakeGitHub:
                     fake.calls.append(call)
                     status, payload, headers = fake.answer(call)
                     call.status = status
-                data = b"" if payload is None else json.dumps(payload).encode()
+                if isinstance(payload, bytes):  # a log download: plain text
+                    data, content_type = payload, "text/plain; charset=utf-8"
+                else:
+                    data = b"" if payload is None else json.dumps(payload).encode()
+                    content_type = "application/json; charset=utf-8"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -501,6 +581,10 @@ class FakeGitHub:
             "X-RateLimit-Remaining": "4999",
             "X-RateLimit-Reset": str(int(time.time()) + 3600),
         }
+        download = re.fullmatch(r"/_downloads/job-logs/(\d+)", call.path)
+        if download:  # a pre-signed address: no token needed, and none should be sent
+            text = self.job_logs.get(int(download[1]))
+            return (200, text.encode(), {}) if text is not None else (404, None, {})
         if call.authorization not in (f"token {self.token}", f"Bearer {self.token}"):
             return 401, {"message": "Bad credentials"}, headers
         for failure in self.failures:
@@ -510,7 +594,12 @@ class FakeGitHub:
                 and failure.pattern.fullmatch(call.path)
             ):
                 failure.times -= 1 if failure.times > 0 else 0
+                if failure.after:
+                    self._route(call, headers)
                 return failure.status, failure.body, {**headers, **failure.headers}
+        return self._route(call, headers)
+
+    def _route(self, call: Call, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         for method, pattern, handler in self.routes:
             match = pattern.fullmatch(call.path)
             if method == call.method and match:
@@ -548,7 +637,18 @@ class FakeGitHub:
         return 200, issues[int(n)]
 
     def _list_comments(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
-        return 200, [self.public(c) for c in self.comments_on(repo, int(n))]
+        since = (call.query.get("since") or [""])[0]
+        comments = [c for c in self.comments_on(repo, int(n)) if c["created_at"] >= since]
+        return 200, [self.public(c) for c in comments]
+
+    def _list_review_comments(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
+        since = (call.query.get("since") or [""])[0]
+        comments = [
+            c
+            for c in self.review_comments.values()
+            if c["_repo"] == repo and c["_number"] == int(n) and c["created_at"] >= since
+        ]
+        return 200, [self.public(c) for c in comments]
 
     def _create_comment(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
         if int(n) not in self._repo(repo).issues:
@@ -577,7 +677,15 @@ class FakeGitHub:
         allowed = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
         if content not in allowed:
             raise Reply(422, {"message": "Validation Failed"})
-        reaction = {"id": next(self._ids), "content": content, "user": self.user(self._actor())}
+        user = self.user(self._actor())
+        for existing in self.reactions:  # GitHub: the same reaction again is a 200, not a copy
+            if (existing["subject"], existing["content"], existing["user"]["login"]) == (
+                subject,
+                content,
+                user["login"],
+            ):
+                return 200, {k: v for k, v in existing.items() if k != "subject"}
+        reaction = {"id": next(self._ids), "content": content, "user": user}
         self.reactions.append({**reaction, "subject": subject})
         return 201, reaction
 
@@ -705,6 +813,107 @@ class FakeGitHub:
         }
         return 201, pull
 
+    def _get_run(self, call: Call, repo: str, id: str) -> tuple[int, Any]:
+        run = self._repo(repo).runs.get(int(id))
+        if run is None:
+            raise not_found()
+        return 200, {k: v for k, v in run.items() if k != "_jobs"}
+
+    def _list_jobs(self, call: Call, repo: str, id: str) -> tuple[int, Any]:
+        run = self._repo(repo).runs.get(int(id))
+        if run is None:
+            raise not_found()
+        return 200, {"total_count": len(run["_jobs"]), "jobs": run["_jobs"]}
+
+    def _job_logs(self, call: Call, repo: str, id: str) -> tuple[int, Any]:
+        if int(id) not in self.job_logs:
+            raise Reply(410, {"message": "Logs have expired"})
+        location = f"{self.api_url}/_downloads/job-logs/{id}"
+        raise Reply(302, None, {"Location": location})
+
+    def _get_commit(self, call: Call, repo: str, sha: str) -> tuple[int, Any]:
+        self._repo(repo)
+        return 200, {
+            "sha": sha,
+            "url": f"{self.api_url}/repos/{repo}/commits/{sha}",
+            "html_url": f"{self.html_url}/{repo}/commit/{sha}",
+        }
+
+    def _list_commit_comments(self, call: Call, repo: str, sha: str) -> tuple[int, Any]:
+        return 200, [c for c in self._repo(repo).commit_comments if c["commit_id"] == sha]
+
+    def _create_commit_comment(self, call: Call, repo: str, sha: str) -> tuple[int, Any]:
+        target = self._repo(repo)
+        comment_id = next(self._ids)
+        comment = {
+            "id": comment_id,
+            "body": str((call.body or {}).get("body", "")),
+            "commit_id": sha,
+            "user": self.user(self._actor()),
+            "url": f"{self.api_url}/repos/{repo}/comments/{comment_id}",
+            "html_url": f"{self.html_url}/{repo}/commit/{sha}#commitcomment-{comment_id}",
+            "created_at": _now(),
+        }
+        target.commit_comments.append(comment)
+        return 201, comment
+
+    def add_workflow_run(
+        self,
+        full_name: str,
+        *,
+        head_sha: str,
+        head_branch: str,
+        event: str,
+        jobs: dict[str, tuple[str, str | None]],
+        head_repo: str | None = None,
+        name: str = "ci",
+        conclusion: str = "failure",
+        actor: str = "maintainer",
+    ) -> dict[str, Any]:
+        """A completed run; ``jobs`` maps a job name to (conclusion, log text or None)."""
+        repo = self.repos[full_name]
+        run_id = next(self._ids)
+        base = f"{self.api_url}/repos/{full_name}/actions/runs/{run_id}"
+        job_list = []
+        for job_name, (job_conclusion, log) in jobs.items():
+            job_id = next(self._ids)
+            if log is not None:
+                self.job_logs[job_id] = log
+            job_list.append(
+                {
+                    "id": job_id,
+                    "run_id": run_id,
+                    "name": job_name,
+                    "status": "completed",
+                    "conclusion": job_conclusion,
+                    "head_sha": head_sha,
+                    "url": f"{self.api_url}/repos/{full_name}/actions/jobs/{job_id}",
+                    "html_url": f"{self.html_url}/{full_name}/actions/runs/{run_id}/job/{job_id}",
+                    "steps": [],
+                }
+            )
+        run = {
+            "id": run_id,
+            "name": name,
+            "event": event,
+            "status": "completed",
+            "conclusion": conclusion,
+            "head_branch": head_branch,
+            "head_sha": head_sha,
+            "run_attempt": 1,
+            "url": base,
+            "html_url": f"{self.html_url}/{full_name}/actions/runs/{run_id}",
+            "jobs_url": f"{base}/jobs",
+            "logs_url": f"{base}/logs",
+            "actor": self.user(actor),
+            "triggering_actor": self.user(actor),
+            "repository": self.repo_json(repo),
+            "head_repository": self.repo_json(self.repos[head_repo or full_name]),
+            "_jobs": job_list,
+        }
+        repo.runs[run_id] = run
+        return run
+
     def _get_pull(self, call: Call, repo: str, n: str) -> tuple[int, Any]:
         pulls = self._repo(repo).pulls
         if int(n) not in pulls:
@@ -759,6 +968,55 @@ def review_comment_event(
         "pull_request": github.repos[full_name].pulls[number],
         "repository": _repository(github, full_name),
         "sender": comment["user"],
+    }
+
+
+def workflow_run_event(
+    github: FakeGitHub,
+    full_name: str,
+    run: dict[str, Any],
+    *,
+    head_commit: dict[str, Any],
+    pulls: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """``workflow_run`` (completed): ``pull_requests`` lists only pull requests whose head is
+    in this repository, as GitHub's payload does (a fork's is empty)."""
+    repo = github.repos[full_name]
+    listed = []
+    for number in pulls:
+        pull = repo.pulls[number]
+        listed.append(
+            {
+                "id": pull["id"],
+                "number": number,
+                "url": pull["url"],
+                "head": {k: pull["head"][k] for k in ("ref", "sha")}
+                | {"repo": pull["head"]["repo"]},
+                "base": {k: pull["base"][k] for k in ("ref", "sha")}
+                | {"repo": pull["base"]["repo"]},
+            }
+        )
+    public = {k: v for k, v in run.items() if k != "_jobs"}
+    return {
+        "action": "completed",
+        "workflow_run": {**public, "pull_requests": listed, "head_commit": head_commit},
+        "workflow": {"id": 161335, "name": run["name"], "path": ".github/workflows/ci.yml"},
+        "repository": _repository(github, full_name),
+        "sender": run["triggering_actor"],
+    }
+
+
+def head_commit(folder: Path, sha: str) -> dict[str, Any]:
+    """The ``head_commit`` object of a push or workflow_run payload, from a real commit."""
+    fields = git(folder, "show", "-s", "--format=%an%x00%ae%x00%cn%x00%ce%x00%B", sha)
+    author, author_email, committer, committer_email, message = fields.split("\0", 4)
+    return {
+        "id": sha,
+        "tree_id": git(folder, "rev-parse", f"{sha}^{{tree}}"),
+        "message": message.strip(),
+        "timestamp": "2024-05-01T12:00:00Z",
+        "author": {"name": author, "email": author_email},
+        "committer": {"name": committer, "email": committer_email},
     }
 
 

@@ -26,9 +26,12 @@ class FakeOpenAI(FakeServer):
         api_key: str | None = None,
         max_model_len: int | None = None,
         list_models: bool = True,
+        untagged_is_latest: bool = False,
     ) -> None:
         super().__init__()
         self.models = list(models)
+        # as Ollama's /v1 does: "name" is the model listed as "name:latest"
+        self.untagged_is_latest = untagged_is_latest
         self.api_key = api_key
         self.max_model_len = max_model_len
         self.list_models = list_models
@@ -79,6 +82,8 @@ class FakeOpenAI(FakeServer):
     def _completion(self, handler: BaseHTTPRequestHandler, request: Recorded) -> None:
         body = request.body if isinstance(request.body, dict) else {}
         name = str(body.get("model") or "")
+        if self.untagged_is_latest and ":" not in name and f"{name}:latest" in self.models:
+            name = f"{name}:latest"
         if name not in self.models:
             self._error(handler, 404, f"The model `{name}` does not exist.")
             return

@@ -73,6 +73,8 @@ def test_every_input_is_passed_through_env(action: dict[str, Any]) -> None:
         "sandbox": "",
         "token": "${{ github.token }}",
         "draft": "true",
+        "allow-forks": "false",
+        "comment-unreproduced": "false",
     }
     inputs = action["inputs"]
     for name, default in expected.items():
@@ -109,26 +111,66 @@ def test_outputs_and_branding(action: dict[str, Any]) -> None:
     assert entry[0]["run"].rstrip().endswith('/mendbot-venv/bin/mendbot" action')
 
 
-def test_user_workflow_has_minimal_permissions_and_the_triggers(workflow: dict[str, Any]) -> None:
+def test_user_workflow_has_job_permissions_and_the_four_triggers(
+    workflow: dict[str, Any],
+) -> None:
     # PyYAML reads the key `on` as True (YAML 1.1)
     triggers = workflow.get("on", workflow.get(True))
     assert triggers == {
         "issues": {"types": ["labeled"]},
         "issue_comment": {"types": ["created"]},
         "pull_request_review_comment": {"types": ["created"]},
+        "workflow_run": {"workflows": ["ci"], "types": ["completed"]},
     }
-    assert workflow["permissions"] == {
+    assert workflow["permissions"] == {}  # nothing at the workflow level
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {
         "contents": "write",
         "pull-requests": "write",
         "issues": "write",
+        "models": "read",
     }
-    (job,) = workflow["jobs"].values()
-    assert "permissions" not in job
     checkout = next(
         s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")
     )
     assert checkout["with"]["persist-credentials"] is False
     for step in job["steps"]:
-        if str(step.get("uses", "")).startswith("actions/"):
-            assert PINNED.match(step["uses"]), step["uses"]
-    assert any("mendbot" in str(step.get("uses", "")) for step in job["steps"])
+        if "uses" in step:
+            assert PINNED.match(step["uses"]), step["uses"]  # mendbot's own step included
+    assert any(str(step.get("uses", "")).startswith("mendbot/") for step in job["steps"])
+
+
+def test_the_filter_and_the_action_read_the_same_label_and_phrase(
+    action: dict[str, Any], workflow: dict[str, Any]
+) -> None:
+    """Changing the label or the phrase is one repository variable: the job's `if:` and the
+    action's inputs use the same expression, whose fallback is the action's default."""
+    (job,) = workflow["jobs"].values()
+    (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("mendbot/")]
+    condition = job["if"]
+    for name, variable in (
+        ("trigger-label", "MENDBOT_TRIGGER_LABEL"),
+        ("trigger-phrase", "MENDBOT_TRIGGER_PHRASE"),
+    ):
+        expression = f"vars.{variable} || '{action['inputs'][name]['default']}'"
+        assert step["with"][name] == f"${{{{ {expression} }}}}"
+        assert expression in condition
+        # no other spelling of the default hides in the filter
+        default = str(action["inputs"][name]["default"])
+        assert condition.count(f"'{default}'") == condition.count(expression)
+
+
+def test_the_docs_list_every_input_and_output() -> None:
+    docs = (ROOT / "docs" / "github-action.md").read_text(encoding="utf-8")
+    action = load(ROOT / "action.yml")
+    for name in (*action["inputs"], *action["outputs"]):
+        assert f"| `{name}` |" in docs, f"{name} is missing from docs/github-action.md"
+
+
+def test_the_action_caches_pip_downloads(action: dict[str, Any]) -> None:
+    steps = all_steps(action)
+    caches = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+    assert len(caches) == 1 and caches[0]["with"]["path"] == "~/.cache/pip"
+    install = next(s for s in steps if s.get("name") == "Install mendbot")
+    assert steps.index(caches[0]) < steps.index(install)
+    assert '--cache-dir "$HOME/.cache/pip"' in install["run"]

@@ -129,6 +129,10 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
+    yield from make_world(tmp_path)
+
+
+def make_world(tmp_path: Path) -> Iterator[World]:
     bare, work = host_repository(tmp_path, "widgets", BUGGY)
     checkout = clone_checkout(bare, tmp_path / "checkout")
     with FakeGitHub() as github:
@@ -628,6 +632,8 @@ def test_missing_pull_request_is_a_clear_error(world: World) -> None:
 
 @pytest.mark.slow
 def test_pull_request_creation_failing_keeps_the_pushed_branch(world: World) -> None:
+    """GitHub keeps failing to create the pull request: the verified fix stays on the pushed
+    branch, and the issue, the step summary and the outputs say where it is."""
     issue = world.github.add_issue(REPO, title="Adults", author="maintainer")
     payload = issue_labeled_event(world.github, REPO, issue, label="mendbot", sender="maintainer")
     world.github.fail("POST", rf"/repos/{REPO}/pulls", 502, times=-1)
@@ -637,6 +643,28 @@ def test_pull_request_creation_failing_keeps_the_pushed_branch(world: World) -> 
     assert "return age >= 18" in world.origin_file("mendbot/issue-1", "ages.py")
     outputs = world.outputs()
     assert outputs["status"] == "error" and outputs["branch"] == "mendbot/issue-1"
+    assert outputs["pr-url"] == ""
+    compare = f"/{REPO}/compare/main...mendbot/issue-1?expand=1"
+    (comment,) = world.github.comments_on(REPO, 1)
+    assert "pushed a verified fix to `mendbot/issue-1` but could not open" in comment["body"]
+    assert compare in comment["body"] and "HTTP 502" in comment["body"]
+    assert "without a pull request" in world.summary() and compare in world.summary()
+
+
+@pytest.mark.slow
+def test_one_server_error_on_creating_the_pull_request_is_survived(world: World) -> None:
+    """One 500 that GitHub answered after creating the pull request: mendbot finds it instead
+    of stopping or opening a second one."""
+    issue = world.github.add_issue(REPO, title="Adults", author="maintainer")
+    payload = issue_labeled_event(world.github, REPO, issue, label="mendbot", sender="maintainer")
+    world.github.fail("POST", rf"/repos/{REPO}/pulls", 500, after=True)
+    world.github.fail("POST", rf"/repos/{REPO}/issues/1/comments", 502)
+    outcome = act(world, "issues", payload)
+    assert outcome.status == "fixed"
+    (pull,) = world.github.repos[REPO].pulls.values()
+    assert outcome.pr_url == pull["html_url"] == world.outputs()["pr-url"]
+    (comment,) = world.github.comments_on(REPO, 1)
+    assert pull["html_url"] in comment["body"]
 
 
 def test_bad_input_is_a_clear_error_reported_on_the_issue(world: World) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fake_ollama import FakeOllama, Reply
@@ -222,6 +223,41 @@ def test_openai_unknown_model_is_named(openai_server: FakeOpenAI) -> None:
     with pytest.raises(LLMError) as caught:
         backend.complete(HELLO, temperature=0.0, max_tokens=10)
     assert "HTTP 404" in caught.value.message
+
+
+def test_openai_untagged_name_is_the_latest_tag_as_the_server_resolves_it() -> None:
+    """Ollama's /v1 lists `name:latest` and answers `name` with it: the untagged name is
+    accepted, the listed name is the one used (and said), and a name with only other tags is
+    refused with those tags."""
+    models = ("qwen2.5-coder:latest", "llama3:8b", "llama3:70b")
+    with FakeOpenAI(models=models, untagged_is_latest=True) as server:
+        backend = OpenAICompatBackend("qwen2.5-coder", base_url=server.base_url, api_key="x")
+        backend.check()
+        assert backend.model == "qwen2.5-coder:latest"
+        assert "'qwen2.5-coder'" in backend.notice and "'qwen2.5-coder:latest'" in backend.notice
+        server.add("ok")
+        assert backend.complete(HELLO, temperature=0.0, max_tokens=10).text == "ok"
+        assert server.chat_requests()[-1].body["model"] == "qwen2.5-coder:latest"
+        exact = OpenAICompatBackend("llama3:8b", base_url=server.base_url, api_key="x")
+        exact.check()
+        assert exact.model == "llama3:8b" and exact.notice == ""
+        with pytest.raises(LLMError) as caught:
+            OpenAICompatBackend("llama3", base_url=server.base_url, api_key="x").check()
+        assert "'llama3' is not served" in caught.value.message
+        assert "llama3:70b, llama3:8b" in caught.value.message
+        assert "openai:llama3:70b" in caught.value.hint
+
+
+def test_the_resolved_model_name_is_a_note_of_the_run(tmp_path: Path) -> None:
+    from bot.cli import build_engines
+    from bot.config import Settings
+    from bot.trace import Trace
+
+    with FakeOpenAI(models=("qwen2.5-coder:latest",), untagged_is_latest=True) as server:
+        settings = Settings(engine="llm", model="openai:qwen2.5-coder", llm_url=server.base_url)
+        engines, notes = build_engines(settings, Trace(None))
+    assert len(engines) == 1
+    assert any("served" in note and "qwen2.5-coder:latest" in note for note in notes)
 
 
 def test_openai_bad_key_says_where_the_key_comes_from(openai_server: FakeOpenAI) -> None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import click
 
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.github.client import GitHubClient
 from bot.github.flow import (
     ActionEnvironment,
@@ -24,6 +26,7 @@ from bot.github.flow import (
     ReproductionTest,
     run_action,
 )
+from bot.llm.registry import parse_model_spec
 from bot.models import RunResult, Trigger
 from bot.trace import redact
 
@@ -63,6 +66,25 @@ def pipeline_reproducer() -> Reproduce | None:
         )
 
     return reproduce
+
+
+def lend_token_to_github_models(
+    model: str | None, token: str, environ: MutableMapping[str, str]
+) -> None:
+    """``model: github:...`` uses GitHub Models with the workflow's own token (which needs
+    ``permissions: models: read``), unless a key of its own is given in MENDBOT_LLM_KEY.
+
+    The token goes into MENDBOT_LLM_KEY, read only by the model backend: sandboxes pass an
+    allow-list of variables, never one named like a key, and reports redact the token.
+    """
+    if not model or environ.get("MENDBOT_LLM_KEY"):
+        return
+    try:
+        provider = parse_model_spec(model).provider
+    except ConfigError:
+        return  # the settings report a bad spec with its hint
+    if provider == "github":
+        environ["MENDBOT_LLM_KEY"] = token
 
 
 def client_for(environment: ActionEnvironment) -> GitHubClient:
@@ -119,6 +141,20 @@ def client_for(environment: ActionEnvironment) -> GitHubClient:
     help="open pull requests as drafts",
 )
 @click.option(
+    "--allow-forks/--no-allow-forks",
+    envvar="MENDBOT_ALLOW_FORKS",
+    default=False,
+    show_default=True,
+    help="workflow_run: also repair failed CI runs of pull requests from forks",
+)
+@click.option(
+    "--comment-unreproduced/--no-comment-unreproduced",
+    envvar="MENDBOT_COMMENT_UNREPRODUCED",
+    default=False,
+    show_default=True,
+    help="workflow_run: comment when a failed run does not reproduce (default: say nothing)",
+)
+@click.option(
     "--checkout",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
@@ -135,16 +171,21 @@ def action(
     sandbox: str | None,
     python: str | None,
     draft: bool,
+    allow_forks: bool,
+    comment_unreproduced: bool,
     checkout: Path | None,
 ) -> None:
     """Run as a GitHub Action: act on the event in GITHUB_EVENT_PATH and report on GitHub."""
     environment = ActionEnvironment.from_environ(os.environ, checkout)
     for name in TOKEN_VARIABLES:  # the tests under repair never see the token
         os.environ.pop(name, None)
+    lend_token_to_github_models(model, environment.token, os.environ)
     inputs = ActionInputs(
         trigger_label=trigger_label,
         trigger_phrase=trigger_phrase,
         draft=draft,
+        allow_forks=allow_forks,
+        comment_unreproduced=comment_unreproduced,
         settings_flags={
             "model": model,
             "llm_url": llm_url,

@@ -1,13 +1,15 @@
 """Webhook event payloads (as the runner writes them to ``GITHUB_EVENT_PATH``) -> ``GitHubEvent``.
 
-Only the three events mendbot acts on are understood: ``issues`` (labeled),
-``issue_comment`` (created, on a pull request) and ``pull_request_review_comment`` (created).
+Only the four events mendbot acts on are understood: ``issues`` (labeled),
+``issue_comment`` (created, on a pull request), ``pull_request_review_comment`` (created) and
+``workflow_run`` (completed with a failure, for a pull request or the default branch).
 Every text field here is untrusted: it is carried as data and never decides which files change.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,12 @@ from bot.models import TriggerKind
 MARKER = "<!-- mendbot -->"
 BOT_LOGINS = frozenset({"github-actions[bot]", "github-actions"})
 
-SUPPORTED_EVENTS = ("issues", "issue_comment", "pull_request_review_comment")
+SUPPORTED_EVENTS = ("issues", "issue_comment", "pull_request_review_comment", "workflow_run")
+# the CI runs mendbot answers: a pull request's, or a push's to the default branch
+CI_RUN_EVENTS = ("pull_request", "push")
+# a commit whose message carries one of these trailers is one of mendbot's own rounds
+OWN_TRAILER = re.compile(r"^Mendbot-[A-Za-z-]+:", re.MULTILINE)
+OWN_EMAILS = frozenset({"mendbot@users.noreply.github.com"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,34 @@ class PullHead:
 
 
 @dataclass(frozen=True)
+class WorkflowRun:
+    """The failed CI run a ``workflow_run`` event reports."""
+
+    id: int
+    workflow: str  # the workflow's name
+    event: str  # what started the run: "pull_request", "push", ...
+    conclusion: str
+    head_sha: str
+    head_branch: str
+    head_repository: str  # full name; another one than the repository's for a fork
+    commit_message: str
+    commit_author: str  # "name <email>" of the head commit's author
+    commit_committer: str
+    pull_numbers: tuple[int, ...]  # pull requests from this repository's branches only
+    url: str  # the run's html page
+
+    def made_by_mendbot(self) -> bool:
+        """True when the run tested one of mendbot's own commits (no repair of a repair)."""
+        if OWN_TRAILER.search(self.commit_message):
+            return True
+        people = (self.commit_author, self.commit_committer)
+        return any(
+            person.split(" <")[0] == "mendbot" or any(e in person for e in OWN_EMAILS)
+            for person in people
+        )
+
+
+@dataclass(frozen=True)
 class GitHubEvent:
     name: str  # the GITHUB_EVENT_NAME
     action: str
@@ -64,6 +99,7 @@ class GitHubEvent:
     line: int | None = None
     diff_hunk: str = ""
     head: PullHead | None = None  # review comments carry the pull request in the payload
+    run: WorkflowRun | None = None  # workflow_run events: the failed run
 
     @property
     def is_comment(self) -> bool:
@@ -75,8 +111,8 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
         raise GitHubError(
             f"the event payload has no {where!r} object",
             hint="mendbot action reads the webhook payload GitHub writes to GITHUB_EVENT_PATH; "
-            "run it from a workflow triggered by issues, issue_comment or "
-            "pull_request_review_comment",
+            "run it from a workflow triggered by issues, issue_comment, "
+            "pull_request_review_comment or workflow_run",
         )
     return value
 
@@ -134,6 +170,8 @@ def parse_event(name: str, payload: Mapping[str, Any]) -> GitHubEvent:
         "default_branch": _text(repository.get("default_branch")) or "main",
         "sender": _actor(payload.get("sender")),
     }
+    if name == "workflow_run":
+        return _workflow_run_event(payload, common)
     if name == "pull_request_review_comment":
         comment = _mapping(payload.get("comment"), "comment")
         pull = _mapping(payload.get("pull_request"), "pull_request")
@@ -183,12 +221,84 @@ def parse_event(name: str, payload: Mapping[str, Any]) -> GitHubEvent:
     )
 
 
+def _person(value: Any) -> str:
+    data = value if isinstance(value, Mapping) else {}
+    return f"{_text(data.get('name'))} <{_text(data.get('email'))}>"
+
+
+def _workflow_run_event(payload: Mapping[str, Any], common: dict[str, Any]) -> GitHubEvent:
+    run = _mapping(payload.get("workflow_run"), "workflow_run")
+    commit = run.get("head_commit")
+    commit = commit if isinstance(commit, Mapping) else {}
+    head_repository = run.get("head_repository")
+    pulls = run.get("pull_requests")
+    numbers = tuple(
+        number
+        for pull in (pulls if isinstance(pulls, list) else [])
+        if isinstance(pull, Mapping) and (number := _int(pull.get("number")))
+    )
+    workflow = payload.get("workflow")
+    name = _text(run.get("name")) or (
+        _text(workflow.get("name")) if isinstance(workflow, Mapping) else ""
+    )
+    failed = WorkflowRun(
+        id=_int(run.get("id")) or 0,
+        workflow=name,
+        event=_text(run.get("event")),
+        conclusion=_text(run.get("conclusion")),
+        head_sha=_text(run.get("head_sha")),
+        head_branch=_text(run.get("head_branch")),
+        head_repository=_text(head_repository.get("full_name"))
+        if isinstance(head_repository, Mapping)
+        else "",
+        commit_message=_text(commit.get("message")),
+        commit_author=_person(commit.get("author")),
+        commit_committer=_person(commit.get("committer")),
+        pull_numbers=numbers,
+        url=_text(run.get("html_url")),
+    )
+    return GitHubEvent(
+        kind=TriggerKind.CI_RUN,
+        number=numbers[0] if numbers else 0,
+        title=f"{failed.workflow} failed on {failed.head_branch or failed.head_sha[:12]}",
+        body="",
+        author=_actor(run.get("actor")),
+        author_association="",
+        is_pull_request=bool(numbers),
+        run=failed,
+        **common,
+    )
+
+
+def ci_run_skip_reason(event: GitHubEvent) -> str | None:
+    """Why a ``workflow_run`` event is not one mendbot repairs, or None."""
+    run = event.run
+    if run is None or not event.repository or run.id <= 0 or not run.head_sha:
+        return "the payload names no workflow run, repository or head commit"
+    if event.action != "completed":
+        return f"workflow_run event with action {event.action!r}; mendbot acts on 'completed'"
+    if run.conclusion != "failure":
+        return f"the run of {run.workflow} ended {run.conclusion or 'without a conclusion'}"
+    if run.event not in CI_RUN_EVENTS:
+        return f"the run was started by {run.event!r}; mendbot answers pull_request and push runs"
+    if run.event == "push" and run.head_branch != event.default_branch:
+        return (
+            f"the run tested a push to {run.head_branch!r}, not to the default branch "
+            f"{event.default_branch!r}"
+        )
+    if run.made_by_mendbot():
+        return f"the run tested mendbot's own commit {run.head_sha[:12]} (no repair of a repair)"
+    return None
+
+
 def contains_phrase(body: str, phrase: str) -> bool:
     return bool(phrase.strip()) and phrase.strip().casefold() in body.casefold()
 
 
 def skip_reason(event: GitHubEvent, *, label: str, phrase: str) -> str | None:
     """Why this event is not a trigger, or None when mendbot should act on it."""
+    if event.kind is TriggerKind.CI_RUN:
+        return ci_run_skip_reason(event)
     if not event.repository or event.number <= 0:
         return "the payload names no repository or issue number"
     if event.sender.is_bot:

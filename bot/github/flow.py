@@ -17,6 +17,7 @@ from bot import proc
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, GitHubError, MendbotError
 from bot.github import events, outputs
+from bot.github.cirun import FailedRunRepair
 from bot.github.client import GitHubClient, PullInfo
 from bot.github.events import GitHubEvent
 from bot.github.remote import PushOutcome, Remote, changed_paths, commit_file
@@ -108,6 +109,8 @@ class ActionInputs:
     trigger_label: str = "mendbot"
     trigger_phrase: str = "/mendbot fix"
     draft: bool = True
+    allow_forks: bool = False  # workflow_run: also repair failed runs of forks' pull requests
+    comment_unreproduced: bool = False  # workflow_run: say so when a failure does not reproduce
     settings_flags: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -203,6 +206,7 @@ class ActionRun:
         self.result: RunResult | None = None
         self.results: list[RunResult] = []  # the repairs whose run records get pushed
         self.event: GitHubEvent | None = None
+        self.missing_pull = ""  # a pushed fix's compare page when its pull request failed
         self.label = ""  # "issue #12", "pull request #7" once known
 
     # -- small helpers -------------------------------------------------------------------
@@ -320,7 +324,7 @@ class ActionRun:
         event = events.parse_event(self.env.event_name, payload)
         self.event = event
         noun = "issue" if event.kind is TriggerKind.ISSUE else "pull request"
-        self.label = f"{noun} #{event.number}"
+        self.label = f"{noun} #{event.number}" if event.number > 0 else event.title
         reason = events.skip_reason(
             event, label=self.inputs.trigger_label, phrase=self.inputs.trigger_phrase
         )
@@ -334,27 +338,40 @@ class ActionRun:
                 hint="run mendbot in the repository the event belongs to",
             )
         self.client = self.make_client(self.env)
+        if event.kind is TriggerKind.CI_RUN:
+            return self.guarded(event, FailedRunRepair(self, event).answer)
         decision = check_trust(event, self.client.permission)
         if not decision.trusted:
             self.log(f"refusing to act: {decision.reason}")
             return self.outcome("refused", decision.reason)
         self.log(f"acting for {decision.reason}")
         self.acknowledge(event)
-        try:
+
+        def work() -> ActionOutcome:
             self.prepare()
             if event.kind is TriggerKind.ISSUE:
                 return self.on_issue(event)
             return self.on_pull_request(event)
+
+        return self.guarded(event, work)
+
+    def guarded(self, event: GitHubEvent, work: Callable[[], ActionOutcome]) -> ActionOutcome:
+        """Run ``work``; a refused patch or a failed run is reported where the trigger was."""
+        try:
+            return work()
         except PatchRefused as refusal:
             self.log(str(refusal))
             text = f"**mendbot refused to publish its patch:** {refusal}"
-            self.report(event, markdown.message_comment(text, self.context("")))
+            self.report(self.event or event, markdown.message_comment(text, self.context("")))
             return self.outcome("refused", str(refusal))
         except GitHubError:
             raise  # the API or a push failed: reporting through the API may fail again
         except MendbotError as error:
-            self.report_failure(event, error)
+            self.report_failure(self.event or event, error)
             raise
+
+    def permission(self, login: str) -> str:
+        return self.client.permission(login)
 
     def prepare(self) -> None:
         """Settings from the trusted checkout plus the inputs; .github/ is always protected."""
@@ -366,6 +383,8 @@ class ActionRun:
 
     def report_failure(self, event: GitHubEvent, error: MendbotError) -> None:
         """Tell the person who asked that the run stopped, if the API still answers."""
+        if event.kind is TriggerKind.CI_RUN and event.number <= 0:
+            return  # nobody asked: a default-branch run's failure shows in the job itself
         kept = f" Work so far is on `{self.branch}`." if self.branch else ""
         text = f"**mendbot stopped:** {error}{kept}"
         try:
@@ -389,6 +408,8 @@ class ActionRun:
         if event.kind is TriggerKind.REVIEW_COMMENT and event.comment_id is not None:
             thread = event.in_reply_to_id or event.comment_id
             return self.client.reply_to_review_comment(event.number, thread, body)
+        if event.kind is TriggerKind.CI_RUN and event.number <= 0 and event.run is not None:
+            return self.client.comment_on_commit(event.run.head_sha, body)
         return self.client.comment(event.number, body)
 
     # -- issues ----------------------------------------------------------------------------
@@ -419,7 +440,11 @@ class ActionRun:
             self.branch = remote_branch
             if result.status is not RunStatus.FIXED:
                 return self.finish_unfixed(event, result, context, pushed=False)
-            pull, created = self.open_or_update_pull(event, result, context, remote_branch)
+            try:
+                pull, created = self.open_or_update_pull(event, result, context, remote_branch)
+            except GitHubError as error:
+                self.report_branch_without_pull(event, result, context, remote_branch, error)
+                raise
             kind = "draft pull request" if pull.draft else "pull request"
             verb = "opened" if created else "updated"
             text = (
@@ -430,6 +455,31 @@ class ActionRun:
             return self.outcome("fixed", f"fixed in {pull.url}", result)
         pushed = self.push_useful_work(result, remote_branch, expected)
         return self.finish_unfixed(event, result, context, pushed=pushed)
+
+    def compare_url(self, branch: str, base: str) -> str:
+        """The page where a person opens the pull request mendbot could not open."""
+        server = self.env.server_url.rstrip("/")
+        return f"{server}/{self.env.repository}/compare/{base}...{branch}?expand=1"
+
+    def report_branch_without_pull(
+        self,
+        event: GitHubEvent,
+        result: RunResult,
+        context: ReportContext,
+        branch: str,
+        error: GitHubError,
+    ) -> None:
+        """The fix is pushed but no pull request holds it: say where it is, if the API answers."""
+        self.missing_pull = self.compare_url(branch, event.default_branch)
+        text = (
+            f"**mendbot pushed a verified fix to `{branch}` but could not open the pull "
+            f"request:** {error.message}\n\nOpen it from {self.missing_pull}\n\n"
+            + markdown.summary_line(result, context)
+        )
+        try:
+            self.client.comment(event.number, markdown.message_comment(text, context))
+        except GitHubError as failure:
+            self.log(f"warning: could not report the pushed branch: {failure}")
 
     def reproduce_issue(
         self, event: GitHubEvent, trigger: Trigger, result: RunResult
@@ -706,10 +756,13 @@ def run_action(
             environment.output_path, {**failed.outputs(), **({"report": report} if report else {})}
         )
         summary = summary_markdown(failed, label, environment.run_url if report else "")
-        outputs.append_summary(
-            environment.summary_path,
-            redact(summary + f"\n**Error:** {failed.message}\n", (environment.token,)),
-        )
+        summary += f"\n**Error:** {failed.message}\n"
+        if action.missing_pull:
+            summary += (
+                f"\nThe verified fix is on the pushed branch `{failed.branch}`, without a pull "
+                f"request: open it from {action.missing_pull}\n"
+            )
+        outputs.append_summary(environment.summary_path, redact(summary, (environment.token,)))
         raise
     label = action.label or environment.event_name
     report = action.publish_runs()

@@ -108,13 +108,23 @@ class Remote:
         self._git(["fetch", "--no-tags", "--quiet", self.name, f"+{source}:{local_ref}"])
         return self._git(["rev-parse", "--verify", f"{local_ref}^{{commit}}"]).strip()
 
-    def push(self, commit: str, branch: str, *, expected: str | None) -> PushOutcome:
+    def claim(self, ref: str, commit: str) -> bool:
+        """Create ``ref`` (outside refs/heads) at ``commit`` unless the remote has it already.
+
+        True when this call created it: a marker two runs cannot both set.
+        """
+        outcome = self.push(commit, "", expected=None, ref=ref)
+        # git reports a ref that already has this value as "up to date", lease or not
+        return outcome.pushed and "up to date" not in outcome.detail
+
+    def push(self, commit: str, branch: str, *, expected: str | None, ref: str = "") -> PushOutcome:
         """Push ``commit`` to ``refs/heads/<branch>`` if the remote branch is still ``expected``.
 
         ``expected=None`` means the branch must not exist yet. A moved branch is a rejected
         outcome, not an exception; any other failure (auth, network) raises GitHubError.
         """
-        ref = f"refs/heads/{branch}"
+        ref = ref or f"refs/heads/{branch}"
+        branch = branch or ref
         lease = f"--force-with-lease={ref}:{expected or ''}"
         result = self._run(["push", "--porcelain", lease, self.name, f"{commit}:{ref}"])
         output = redact(f"{result.stdout}\n{result.stderr}".strip(), self._secrets)

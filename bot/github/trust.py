@@ -42,3 +42,18 @@ def check_trust(event: GitHubEvent, permission_of: Callable[[str], str]) -> Trus
         f"{login} ({shown}, {permission or 'no'} permission) is not an owner, member or "
         "collaborator with write access",
     )
+
+
+def check_person(login: str, role: str, permission_of: Callable[[str], str]) -> TrustDecision:
+    """Trust a person by their permission on the repository alone (a pull request's author,
+    the pusher of a commit whose CI run failed)."""
+    if not login:
+        return TrustDecision(False, f"the event names no {role}")
+    permission = permission_of(login).lower()
+    if permission in TRUSTED_PERMISSIONS:
+        return TrustDecision(True, f"{role} {login} has {permission} permission")
+    return TrustDecision(
+        False,
+        f"{role} {login} ({permission or 'no'} permission) is not an owner, member or "
+        "collaborator with write access",
+    )

@@ -28,6 +28,24 @@ from bot.llm.retry import (
 from bot.llm.tokens import estimate_messages, estimate_tokens
 
 _CONTEXT_KEYS = ("max_model_len", "context_length", "context_window", "max_context_length")
+DEFAULT_TAG = "latest"
+
+
+def _has_tag(name: str) -> bool:
+    return ":" in name.rsplit("/", 1)[-1]
+
+
+def served_name(wanted: str, served: Sequence[str]) -> str | None:
+    """The listed name the server answers ``wanted`` with, None when it serves no such model.
+
+    Servers that tag their models (Ollama's ``/v1`` lists ``name:latest``) resolve an untagged
+    name to its ``:latest`` tag; a listing without tags (OpenAI, vLLM) needs the exact name.
+    """
+    if wanted in served:
+        return wanted
+    if not _has_tag(wanted) and f"{wanted}:{DEFAULT_TAG}" in served:
+        return f"{wanted}:{DEFAULT_TAG}"
+    return None
 
 
 def _error_detail(error: openai.APIStatusError) -> tuple[str, str]:
@@ -65,6 +83,7 @@ class OpenAICompatBackend:
         self._waited = timeout
         self.context_window = context_window
         self.key_source = key_source
+        self.notice = ""  # what check() learned that the user should hear (a resolved name)
         self.attempts = attempts
         self.backoff = backoff
         self._client = openai.OpenAI(
@@ -161,12 +180,8 @@ class OpenAICompatBackend:
                 return  # the server has no model listing (GitHub Models): nothing to verify
             raise
         ids = [model.id for model in listing]
-        if ids and self.model not in ids:
-            raise LLMError(
-                f"model {self.model!r} is not served at {self.base_url} "
-                f"(available: {', '.join(sorted(ids)[:8])})",
-                hint="fix the name in --model",
-            )
+        if ids:
+            self._resolve(ids)
         for model in listing:
             if model.id != self.model:
                 continue
@@ -176,6 +191,22 @@ class OpenAICompatBackend:
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     self.context_window = value
                     break
+
+    def _resolve(self, ids: Sequence[str]) -> None:
+        """Use the name the server lists for ``self.model``, or say it is not served."""
+        served = served_name(self.model, ids)
+        if served is None:
+            tagged = sorted(i for i in ids if i.startswith(f"{self.model}:"))
+            raise LLMError(
+                f"model {self.model!r} is not served at {self.base_url} "
+                f"(available: {', '.join((tagged or sorted(ids))[:8])})",
+                hint=f"name one of its tags in --model, for example openai:{tagged[0]}"
+                if tagged
+                else "fix the name in --model",
+            )
+        if served != self.model:
+            self.notice = f"model {self.model!r} is served at {self.base_url} as {served!r}"
+            self.model = served
 
     def complete(
         self,

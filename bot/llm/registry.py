@@ -53,10 +53,13 @@ def _is_local(url: str) -> bool:
     return host in _LOCAL_HOSTS or host.endswith(".local")
 
 
-def resolve_key(url: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
-    """The API key for ``url`` and the names of the variables it may come from."""
+def resolve_key(
+    url: str, environ: Mapping[str, str], *, provider: str = ""
+) -> tuple[str | None, str]:
+    """The API key for ``url`` (or the ``github`` provider, whatever its URL) and the names of
+    the variables it may come from."""
     names: tuple[str, ...]
-    if _is_github(url):
+    if provider == "github" or _is_github(url):
         names = ("MENDBOT_LLM_KEY", "GITHUB_TOKEN", "GH_TOKEN")
     else:
         names = ("MENDBOT_LLM_KEY", "OPENAI_API_KEY")
@@ -81,7 +84,7 @@ def _openai_compatible(
     spec: ModelSpec, settings: Settings, environ: Mapping[str, str], default_url: str
 ) -> LLMBackend:
     url = (settings.llm_url or environ.get("OPENAI_BASE_URL") or default_url).rstrip("/")
-    key, key_source = resolve_key(url, environ)
+    key, key_source = resolve_key(url, environ, provider=spec.provider)
     if key is None:
         if not _is_local(url):
             raise ConfigError(
@@ -89,6 +92,8 @@ def _openai_compatible(
                 hint=f"set {key_source} in the environment (never in a settings file)",
             )
         key = "not-needed"  # local servers (vLLM, llama.cpp, Ollama /v1) ignore the key
+    if spec.provider == "github" or _is_github(url):
+        key_source += " (in a workflow: its GITHUB_TOKEN, with `permissions: models: read`)"
     return OpenAICompatBackend(
         spec.model,
         base_url=url,
