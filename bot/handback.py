@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import proc
+from bot import gitcmd
 from bot import workspace as ws
 from bot.errors import RepositoryError
 
@@ -59,8 +59,10 @@ def _worktrees_inside(top: Path, folder: Path) -> list[str]:
 
 
 def _remove_scratch(top: Path, scratch: Path) -> None:
+    # the folders go, then git forgets them: nothing of a worktree a test could have
+    # written is read on the way
     for path in _worktrees_inside(top, scratch.resolve()):
-        ws.run_git(["worktree", "remove", "--force", path], top, check=False)
+        shutil.rmtree(path, ignore_errors=True)
     shutil.rmtree(scratch, ignore_errors=True)
     ws.prune(top)
 
@@ -215,24 +217,13 @@ class SetAside:
 
 
 def _git_apply(top: Path, patch: Path, *extra: str) -> bool:
-    result = proc.run(
-        ["git", "apply", "--whitespace=nowarn", *extra, str(patch)],
-        cwd=top,
-        env=ws.git_env(),
-        timeout=60,
-    )
+    result = gitcmd.run(["apply", "--whitespace=nowarn", *extra, str(patch)], ws.place(top))
     return result.returncode == 0 and not result.timed_out
 
 
 def patch_files(top: Path, patch: str) -> list[str]:
     """Repository-relative paths a patch changes (as git reads it: quoted names included)."""
-    result = proc.run(
-        ["git", "apply", "--numstat", "-z", "-"],
-        cwd=top,
-        env=ws.git_env(),
-        stdin_text=patch,
-        timeout=60,
-    )
+    result = gitcmd.run(["apply", "--numstat", "-z", "-"], ws.place(top), stdin_text=patch)
     files: list[str] = []
     for record in result.stdout.split("\0"):
         path = record.split("\t", 2)[-1] if "\t" in record else record

@@ -29,11 +29,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bot import __version__, proc
+from bot import __version__, gitcmd
 from bot.errors import ConfigError, MendbotError, RepositoryError
 from bot.models import RunResult
 from bot.trace import known_secrets, read_trace, redact
-from bot.workspace import RUNS_PREFIX, git_env
+from bot.workspace import RUNS_PREFIX, place
 
 FORMAT = 1
 MAX_STORED_TRACE_BYTES = 4 * 1024 * 1024
@@ -70,14 +70,7 @@ def _git(
     check: bool = True,
     env: Mapping[str, str] | None = None,
 ) -> str:
-    result = proc.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=cwd,
-        env={**git_env(), **(env or {})},
-        timeout=120,
-        output_limit=READ_LIMIT,
-        stdin_text=stdin,
-    )
+    result = gitcmd.run(args, place(cwd), env=env, output_limit=READ_LIMIT, stdin_text=stdin)
     if check and (result.returncode != 0 or result.timed_out):
         detail = (result.stderr or result.stdout).strip()
         raise RepositoryError(f"git {' '.join(args[:2])} failed: {detail}")
@@ -89,9 +82,7 @@ def repository_top(path: Path) -> Path:
     if not path.exists():
         raise RepositoryError(f"{path} does not exist", hint="give a folder inside a repository")
     folder = path if path.is_dir() else path.parent
-    result = proc.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=folder, env=git_env(), timeout=60
-    )
+    result = gitcmd.run(["rev-parse", "--show-toplevel"], place(folder), timeout=60)
     if result.returncode != 0 or not result.stdout.strip():
         raise RepositoryError(
             f"{path.resolve()} is not inside a git repository",
@@ -486,11 +477,9 @@ def _blobs(top: Path, specs: Sequence[str]) -> list[str | None]:
     """The texts of ``commit:path`` specs, read by one ``git cat-file --batch``."""
     if not specs:
         return []
-    result = proc.run(
-        ["git", "cat-file", "--batch"],
-        cwd=top,
-        env=git_env(),
-        timeout=120,
+    result = gitcmd.run(
+        ["cat-file", "--batch"],
+        place(top),
         output_limit=READ_LIMIT,
         stdin_text="".join(spec + "\n" for spec in specs),
     )
@@ -665,11 +654,9 @@ def diff_of(top: Path, commit: str, limit: int = 400_000) -> str | None:
     """The change one round commit made (against its first parent); None when it is missing."""
     if not _commit_exists(top, commit):
         return None
-    result = proc.run(
-        ["git", "diff", "--no-color", "--no-ext-diff", f"{commit}^", commit, "--"],
-        cwd=top,
-        env=git_env(),
-        timeout=120,
+    result = gitcmd.run(
+        ["diff", "--no-color", "--no-ext-diff", "--no-textconv", f"{commit}^", commit, "--"],
+        place(top),
         output_limit=READ_LIMIT,
     )
     if result.returncode != 0:

@@ -77,6 +77,7 @@ class Workspace:
     branch: str
     run_id: str
     reused_branch: bool = False
+    notes: tuple[str, ...] = ()  # said once at the start (leftovers cleaned, files brought)
 
 
 @dataclass(frozen=True)

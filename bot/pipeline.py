@@ -159,6 +159,7 @@ class RunState:
     notes: list[str] = field(default_factory=list)  # said in the result's warnings
     cut_short: bool = False  # the budget ended a run (baseline or proof) before it finished
     out_of_time: bool = False  # the time left could not hold a proof, so none was started
+    guard: ws.MetadataGuard | None = None  # the worktree's git metadata, as mendbot left it
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -196,6 +197,9 @@ def repair(
             project=workspace.project_subdir,
             label=trigger.label,
         )
+        for note in workspace.notes:
+            ports.progress.note(note)
+        state.guard = ws.MetadataGuard(workspace.worktree)
         runner = TestRunner(
             ports.sandbox,
             workspace.worktree,
@@ -219,7 +223,9 @@ def repair(
             ),
         )
         try:
-            return _run(trigger, settings, ports, workspace, runner, state, trust)
+            result = _run(trigger, settings, ports, workspace, runner, state, trust)
+            ws.verify_claim(workspace.repo_root, result.branch, result.head, result.base)
+            return result
         except BaseException:
             if not workspace.reused_branch and not any(r.commit for r in state.rounds):
                 _drop_branch(workspace)
@@ -289,7 +295,31 @@ def _run(
         for item in state.flakiness.to_json():
             progress.note(f"{item['kind']} test left out: {item['test']} ({item['detail']})")
         baseline = flaky_gate.mask(baseline, state.excluded)
+    tampered = _tampered(state)
+    if tampered:
+        raise TestSetupError(
+            f"the test suite of {trigger.repo_path} {tampered} while mendbot ran it at the "
+            "base commit; mendbot stopped",
+            hint="tests must not write git's own files (.git, its config, hooks or objects); "
+            "mendbot never runs git on what a test wrote",
+        )
     first_failures = set(baseline.failing) | {e.path for e in baseline.collection_errors}
+    earlier = ws.earlier_fix(workspace) if baseline.green else ""
+    if earlier:
+        return _finish(
+            settings,
+            ports,
+            workspace,
+            runner,
+            state,
+            baseline,
+            baseline,
+            RunStatus.FIXED,
+            f"{workspace.branch} already holds the verified fix of run {earlier}; all selected "
+            "tests pass on it",
+            warnings,
+            None,
+        )
     if baseline.green:
         only_flaky = bool(state.flakiness.flaky)
         return _finish(
@@ -400,6 +430,12 @@ def _run(
         analysis,
         result_extra,
     )
+
+
+def _tampered(state: RunState) -> str:
+    """What the tests changed of the worktree's git metadata (restored), "" when nothing."""
+    changed = state.guard.check() if state.guard is not None else []
+    return ws.tampering_message(changed).removeprefix("the tests ") if changed else ""
 
 
 def _with_coverage(
@@ -690,6 +726,12 @@ def _search(
             extra=RANK_SLICE if pool > 1 else 0,
             probe=lambda candidate: _probe_plan(candidate, inputs),
         )
+        tampered = _tampered(state)
+        if tampered:  # this batch's candidates ran with it: none of them is kept
+            verdicts = [
+                None if v is None else Verdict(v.candidate_id, False, tampered, stage="git")
+                for v in verdicts
+            ]
         for candidate, maybe in zip(admissible, verdicts, strict=True):
             if maybe is None:
                 continue
@@ -884,6 +926,10 @@ def _prove(
         inputs.number,
     )
     started = time.monotonic()
+    tampered = _tampered(state)  # by a probe run of the candidates
+    if tampered:
+        inputs.ports.trace.write("candidate", id=candidate.id, accepted=False, reason=tampered)
+        return None
     previous = ws.current_commit(workspace)
     timeout_per_test = per_test_timeout(current, settings.test_timeout)
     gates: list[GateResult] = [
@@ -985,7 +1031,11 @@ def _verify(
     timeout_per_test = per_test_timeout(current, settings.test_timeout)
     passed_before = set(current.passing)
     raw = runner.run(timeout=state.clock.limit(), per_test_timeout=timeout_per_test, coverage=True)
+    tampered = _tampered(state)
     ws.restore_clean(workspace)
+    if tampered:
+        _reject(inputs, candidate, previous, tampered, started, gates)
+        return None
     if raw.timed_out:
         # cut by the budget: a run that did not finish proves nothing, and the tests it did
         # not reach are not broken

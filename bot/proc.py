@@ -134,14 +134,7 @@ def run(
 
 
 def git(args: Sequence[str], *, cwd: Path, check: bool = True, timeout: float = 120.0) -> str:
-    """Run a git command that is not covered by GitPython's object API and return stdout."""
-    env = dict(os.environ)
-    env.setdefault("GIT_TERMINAL_PROMPT", "0")
-    result = run(["git", *args], cwd=cwd, env=env, timeout=timeout)
-    if check and (result.returncode != 0 or result.timed_out):
-        from bot.errors import RepositoryError
+    """Run a git command and return stdout (built by ``bot.gitcmd``, as every git call is)."""
+    from bot import workspace
 
-        raise RepositoryError(
-            f"git {' '.join(args[:2])} failed: {result.stderr.strip() or result.stdout.strip()}"
-        )
-    return result.stdout
+    return workspace.run_git(args, cwd, check=check, timeout=timeout)

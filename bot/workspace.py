@@ -8,97 +8,272 @@ writes objects only) and all edits happen in a worktree in a temporary folder.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import git
-
-from bot import proc
+from bot import gitcmd, proc
 from bot.errors import RepositoryError
 from bot.models import Trigger, Workspace
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "mendbot",
-    "GIT_AUTHOR_EMAIL": "mendbot@users.noreply.github.com",
-    "GIT_COMMITTER_NAME": "mendbot",
-    "GIT_COMMITTER_EMAIL": "mendbot@users.noreply.github.com",
-}
+IDENTITY = gitcmd.IDENTITY
 REJECTED_PREFIX = "refs/mendbot/rejected"
 RUNS_PREFIX = "refs/mendbot/runs"
+WORKTREE_PREFIX = "mendbot-wt-"
+FINAL_PREFIX = "mendbot-final-"
+OWNER_FILE = ".mendbot-owner"
+LOCK_WAIT = 10.0  # seconds a second run waits for the first to finish before refusing
+
+# mendbot's own worktrees: their folder -> where git finds their metadata. Filled when a
+# worktree is created (before any test runs), so that no git command mendbot runs in one
+# ever reads the ``.git`` file a test could have rewritten.
+_WORKTREES: dict[str, gitcmd.Place] = {}
+_REPOSITORIES: dict[str, Repository] = {}  # the same folders -> the user's repository
 
 
 def git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(IDENTITY)
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["GIT_OPTIONAL_LOCKS"] = "0"  # never refresh the user's index as a side effect
-    # hooks of the user's repository must not run on mendbot's own commits
-    env.pop("GIT_INDEX_FILE", None)
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    return env
+    """git's environment (``bot.gitcmd.environment``): allow-listed, no secrets."""
+    return gitcmd.environment()
+
+
+def place(cwd: Path) -> gitcmd.Place:
+    """Where a git command at ``cwd`` runs: inside a worktree of mendbot's, with its git
+    directory and work tree given explicitly; elsewhere (the user's checkout) as git finds it."""
+    for key in {os.path.abspath(cwd), str(cwd.resolve())}:
+        for root, known in _WORKTREES.items():
+            if key == root or key.startswith(root + os.sep):
+                return gitcmd.Place(cwd, known.git_dir, known.work_tree)
+    return gitcmd.Place(cwd)
 
 
 def run_git(
-    args: Sequence[str], cwd: Path, *, check: bool = True, env: dict[str, str] | None = None
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    stdin_text: str | None = None,
+    timeout: float = 120.0,
+    output_limit: int = proc.DEFAULT_OUTPUT_LIMIT,
 ) -> str:
-    # the user's hooks (post-checkout, pre-commit, ...) never run on mendbot's own git work
-    result = proc.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=cwd,
-        env={**git_env(), **(env or {})},
-        timeout=120,
+    """git's output at ``cwd`` (see ``place``); a failure is a RepositoryError when ``check``."""
+    return gitcmd.output(
+        args,
+        place(cwd),
+        env=env,
+        stdin_text=stdin_text,
+        check=check,
+        timeout=timeout,
+        output_limit=output_limit,
     )
-    if check and (result.returncode != 0 or result.timed_out):
-        detail = (result.stderr or result.stdout).strip()
-        raise RepositoryError(f"git {' '.join(args[:3])} failed: {detail}")
-    return result.stdout
 
 
-def open_repository(path: Path) -> tuple[git.Repo, Path, str]:
+@dataclass(frozen=True)
+class Repository:
+    """The user's repository: its top level, its git directory and the common one."""
+
+    top: Path
+    git_dir: Path
+    common_dir: Path
+
+
+def open_repository(path: Path) -> tuple[Repository, Path, str]:
     """The repository that holds ``path``, its top level and the project subfolder."""
     if not path.exists():
         raise RepositoryError(f"{path} does not exist", hint="give the folder of a Python project")
     if not path.is_dir():
         raise RepositoryError(f"{path} is not a folder", hint="give the folder of a Python project")
-    try:
-        repo = git.Repo(path, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    found = gitcmd.run(
+        ["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir"],
+        gitcmd.Place(path),
+    )
+    lines = found.stdout.splitlines()
+    if found.returncode != 0 or len(lines) != 3:
         raise RepositoryError(
             f"{path.resolve()} is not inside a git repository",
             hint="run `git init && git add -A && git commit -m initial` first; mendbot records "
             "every repair round as a git commit",
-        ) from None
-    if repo.bare or repo.working_tree_dir is None:
+        )
+    if lines[0] == "true":
         raise RepositoryError(f"{path} is a bare repository", hint="run mendbot in a checkout")
-    top = Path(repo.working_tree_dir).resolve()
-    if not repo.head.is_valid():
+    git_dir = Path(lines[1])
+    common = Path(lines[2])
+    common = common if common.is_absolute() else (path / common)
+    top_text = run_git(["rev-parse", "--show-toplevel"], path, check=False).strip()
+    if not top_text:
+        raise RepositoryError(f"{path} is not in a work tree", hint="run mendbot in a checkout")
+    top = Path(top_text).resolve()
+    if not run_git(["rev-parse", "-q", "--verify", "HEAD^{commit}"], top, check=False).strip():
         raise RepositoryError(
             f"the repository at {top} has no commits yet",
             hint="commit your project once (`git add -A && git commit -m initial`)",
-        ) from None
+        )
     subdir = path.resolve().relative_to(top).as_posix()
-    return repo, top, "" if subdir == "." else subdir
+    repository = Repository(top=top, git_dir=git_dir.resolve(), common_dir=common.resolve())
+    return repository, top, "" if subdir == "." else subdir
+
+
+def check_writable(repository: Repository) -> None:
+    """A run writes objects, refs and a worktree's metadata into the repository's git folder
+    and its worktree into the temporary folder: say which one refuses, before anything."""
+    for folder, what in (
+        (repository.common_dir, "the repository's git folder"),
+        (Path(tempfile.gettempdir()), "the temporary folder"),
+    ):
+        try:
+            probe = folder / "mendbot" if folder == repository.common_dir else folder
+            probe.mkdir(exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".mendbot-probe-", dir=probe)
+            os.close(handle)
+            os.unlink(name)
+        except OSError as error:
+            raise RepositoryError(
+                f"{what} {folder} is not writable ({error.strerror or error})",
+                hint="mendbot records every repair round as a git commit and works in a "
+                "worktree: run it where you can write (a clone of your own, or make "
+                f"{folder} writable); nothing was changed",
+            ) from None
+
+
+# -- processes that own things ---------------------------------------------------------------
+def process_start(pid: int) -> str:
+    """When process ``pid`` started (in clock ticks since boot), "" when there is none: with
+    the pid it names a process uniquely, pid reuse included."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def owner_record() -> dict[str, object]:
+    return {"pid": os.getpid(), "start": process_start(os.getpid()), "since": time.time()}
+
+
+def owner_alive(record: Mapping[str, object]) -> bool:
+    pid = record.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    start = process_start(pid)
+    return bool(start) and start == record.get("start")
+
+
+def _read_owner(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@contextlib.contextmanager
+def repository_lock(repository: Repository, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """One mendbot run per repository at a time (``<common-dir>/mendbot/lock``, holding the
+    owner's pid). A lock whose owner is gone is taken over; a live one is waited for a little,
+    then refused with the owner's pid."""
+    path = repository.common_dir / "mendbot" / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    give_up = time.monotonic() + wait
+    record = owner_record()
+    while True:
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            owner = _read_owner(path)
+            if owner is None or not owner_alive(owner):
+                # a dead run's lock (or one being written this instant: look again)
+                if owner is not None or _older_than(path, 2.0):
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                    continue
+            elif owner.get("pid") == os.getpid():
+                raise RepositoryError(
+                    "this process is already running mendbot on this repository"
+                ) from None
+            if time.monotonic() > give_up:
+                pid = owner.get("pid") if owner else "?"
+                raise RepositoryError(
+                    f"another mendbot run (pid {pid}) is working on {repository.top}",
+                    hint=f"wait for it to finish, or stop it (`kill {pid}`); its lock is {path}",
+                ) from None
+            time.sleep(0.2)
+            continue
+        with os.fdopen(handle, "w") as out:
+            json.dump(record, out)
+        break
+    try:
+        yield
+    finally:
+        if _read_owner(path) == json.loads(json.dumps(record)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return True
+
+
+def clean_leftovers(repository: Repository) -> str:
+    """Remove what an interrupted run (killed, say) left: its worktrees (their folders and
+    git's records of them) and its temporary folders. Never one whose owner still runs.
+    Returns one line saying what was removed, "" when there was nothing."""
+    top = repository.top
+    worktrees = folders = 0
+    listing = run_git(["worktree", "list", "--porcelain"], top, check=False)
+    for line in listing.splitlines():
+        if not line.startswith("worktree "):
+            continue
+        path = Path(line.removeprefix("worktree "))
+        folder = path.parent
+        if path == top or not folder.name.startswith((WORKTREE_PREFIX, FINAL_PREFIX)):
+            continue
+        owner = _read_owner(folder / OWNER_FILE)
+        if owner is not None and owner_alive(owner):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        worktrees += 1
+    common = str(repository.common_dir)
+    for folder in Path(tempfile.gettempdir()).glob("mendbot-*"):
+        if not folder.name.startswith((WORKTREE_PREFIX, FINAL_PREFIX)) or not folder.is_dir():
+            continue
+        owner = _read_owner(folder / OWNER_FILE)
+        if owner is None or owner.get("repository") != common or owner_alive(owner):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        folders += 1
+    prune(top)
+    if not worktrees and not folders:
+        return ""
+    return (
+        f"cleaned up after an interrupted run: removed {worktrees} stale worktree(s) and "
+        f"{folders} temporary folder(s)"
+    )
 
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
-def snapshot_base(repo: git.Repo, top: Path, base_ref: str, include_uncommitted: bool) -> str:
-    """The commit a run starts from: ``base_ref`` plus uncommitted changes to tracked files."""
-    try:
-        head = repo.commit(base_ref).hexsha
-    except (git.BadName, ValueError):
-        raise RepositoryError(
-            f"unknown revision {base_ref!r}", hint="give a commit, branch or tag"
-        ) from None
+def snapshot_base(top: Path, base_ref: str, include_uncommitted: bool) -> str:
+    """The commit a run starts from: ``base_ref`` plus uncommitted changes to tracked files.
+
+    The snapshot commit is deterministic (mendbot's identity, the date of the commit it builds
+    on): the same uncommitted state gives the same commit, so the same working branch."""
+    head = run_git(["rev-parse", "-q", "--verify", f"{base_ref}^{{commit}}"], top, check=False)
+    head = head.strip()
+    if not head:
+        raise RepositoryError(f"unknown revision {base_ref!r}", hint="give a commit, branch or tag")
     if not include_uncommitted or base_ref != "HEAD":
         return head
     # Stage the working tree's tracked files into a throwaway copy of the index: the user's
@@ -113,28 +288,48 @@ def snapshot_base(repo: git.Repo, top: Path, base_ref: str, include_uncommitted:
         env = {"GIT_INDEX_FILE": str(copy)}
         run_git(["add", "-u", "--", "."], top, env=env)
         tree = run_git(["write-tree"], top, env=env).strip()
-    if tree == repo.commit(head).tree.hexsha:
+    if tree == run_git(["rev-parse", f"{head}^{{tree}}"], top).strip():
         return head
     message = (
         "mendbot: snapshot of uncommitted changes\n\n"
         "The tracked files as they were in the working tree when mendbot started."
     )
-    return run_git(["commit-tree", tree, "-p", head, "-m", message], top).strip()
+    return commit_tree(top, tree, [head], message, date_of=head)
 
 
-def _branch_exists(repo: git.Repo, name: str) -> bool:
-    return any(head.name == name for head in repo.heads)
+def commit_tree(top: Path, tree: str, parents: Sequence[str], message: str, date_of: str) -> str:
+    """``git commit-tree`` with mendbot's identity and the date of commit ``date_of``: the
+    same tree, parents and message always give the same commit."""
+    date = run_git(["show", "-s", "--format=%ct", date_of], top).strip()
+    fixed = {"GIT_AUTHOR_DATE": f"@{date} +0000", "GIT_COMMITTER_DATE": f"@{date} +0000"}
+    arguments = ["commit-tree", tree]
+    for parent in parents:
+        arguments += ["-p", parent]
+    return run_git([*arguments, "-m", message], top, env=fixed).strip()
 
 
-def choose_branch(repo: git.Repo, wanted: str | None, base: str) -> tuple[str, bool]:
+def branch_tip(top: Path, name: str) -> str:
+    """The commit branch ``name`` points to in the user's repository, "" when there is none."""
+    found = run_git(
+        ["rev-parse", "-q", "--verify", f"refs/heads/{name}^{{commit}}"], top, check=False
+    )
+    return found.strip()
+
+
+def is_ancestor(top: Path, older: str, newer: str) -> bool:
+    result = gitcmd.run(["merge-base", "--is-ancestor", older, newer], place(top))
+    return result.returncode == 0
+
+
+def choose_branch(top: Path, wanted: str | None, base: str) -> tuple[str, bool]:
     """The working branch: reuse one that already builds on ``base``, else a fresh name."""
     name = wanted or f"mendbot/fix-{base[:8]}"
     candidates = [name] + [f"{name}-{n}" for n in range(2, 100)]
     for candidate in candidates:
-        if not _branch_exists(repo, candidate):
+        tip = branch_tip(top, candidate)
+        if not tip:
             return candidate, False
-        tip = repo.heads[candidate].commit.hexsha
-        if repo.is_ancestor(repo.commit(base), repo.commit(tip)):
+        if is_ancestor(top, base, tip):
             return candidate, True
         if wanted:  # a forced name (issue/PR branch): reuse it, it will be reset to base
             return candidate, True
@@ -146,50 +341,97 @@ def prune(top: Path) -> None:
     run_git(["worktree", "prune"], top, check=False)
 
 
+def _admin_dir(repository: Repository, worktree: Path) -> Path:
+    """The git directory of a worktree just added, found from the repository's side (its
+    ``worktrees/*/gitdir`` records), never from the ``.git`` file inside the worktree."""
+    wanted = {os.path.abspath(worktree / ".git"), str((worktree / ".git").resolve())}
+    for record in sorted((repository.common_dir / "worktrees").glob("*/gitdir")):
+        pointed = record.read_text(encoding="utf-8").strip()
+        if pointed in wanted or os.path.abspath(pointed) in wanted:
+            return record.parent
+    raise RepositoryError(f"git did not record the worktree {worktree}")
+
+
+@contextlib.contextmanager
+def worktree_folder(repository: Repository, prefix: str) -> Iterator[Path]:
+    """A temporary folder for a worktree, marked with its owner (this process) so that a later
+    run can tell a live run's worktree from one a killed run left; removed on the way out,
+    together with git's record of the worktree."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        owner = {**owner_record(), "repository": str(repository.common_dir)}
+        (folder / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+        yield folder
+    finally:
+        prefixes = (str(folder) + os.sep, str(folder.resolve()) + os.sep)
+        for key in [k for k in _WORKTREES if k.startswith(prefixes)]:
+            del _WORKTREES[key]
+            _REPOSITORIES.pop(key, None)
+        shutil.rmtree(folder, ignore_errors=True)
+        prune(repository.top)
+
+
+def add_worktree(repository: Repository, worktree: Path, args: Sequence[str]) -> gitcmd.Place:
+    """``git worktree add`` (``args`` after the path's place), registered for explicit use."""
+    run_git(["worktree", "add", *args[:-1], str(worktree), *args[-1:]], repository.top)
+    known = gitcmd.Place(worktree, _admin_dir(repository, worktree), worktree)
+    for key in {os.path.abspath(worktree), str(worktree.resolve())}:
+        _WORKTREES[key] = known
+        _REPOSITORIES[key] = repository
+    return known
+
+
+def repository_of(path: Path) -> Repository:
+    """The user's repository: of a worktree of mendbot's as recorded when it was made (never
+    from its ``.git`` file), else the one that holds ``path``."""
+    for key in {os.path.abspath(path), str(path.resolve())}:
+        if key in _REPOSITORIES:
+            return _REPOSITORIES[key]
+    return open_repository(path)[0]
+
+
 @contextlib.contextmanager
 def open_workspace(trigger: Trigger, run_id: str | None = None) -> Iterator[Workspace]:
-    """Create the worktree and branch; always remove the worktree again, keep the branch."""
-    repo, top, subdir = open_repository(trigger.repo_path)
-    prune(top)
-    base = snapshot_base(repo, top, trigger.base_ref, trigger.include_uncommitted)
-    branch, reused = choose_branch(repo, trigger.branch_name, base)
-    run_id = run_id or new_run_id()
-    folder = Path(tempfile.mkdtemp(prefix="mendbot-wt-"))
-    worktree = folder / (top.name or "repo")
-    try:
-        if (
-            reused
-            and trigger.branch_name
-            and not repo.is_ancestor(repo.commit(base), repo.heads[branch].commit)
-        ):
-            run_git(["worktree", "add", "--force", str(worktree), branch], top)
-            run_git(["reset", "--hard", base], worktree)
-        elif reused:
-            run_git(["worktree", "add", "--force", str(worktree), branch], top)
-        else:
-            run_git(["worktree", "add", "-b", branch, str(worktree), base], top)
-        head = repo.head.commit.hexsha
-        project_dir = worktree / subdir if subdir else worktree
-        if not project_dir.is_dir():
-            raise RepositoryError(
-                f"{subdir} is not in the committed tree",
-                hint="commit the project folder (mendbot works from tracked files)",
+    """Create the worktree and branch; always remove the worktree again, keep the branch.
+
+    The run holds the repository's lock throughout, and first cleans what an interrupted run
+    left behind."""
+    repository, top, subdir = open_repository(trigger.repo_path)
+    check_writable(repository)
+    with repository_lock(repository):
+        notes = [note for note in [clean_leftovers(repository)] if note]
+        base = snapshot_base(top, trigger.base_ref, trigger.include_uncommitted)
+        branch, reused = choose_branch(top, trigger.branch_name, base)
+        run_id = run_id or new_run_id()
+        with worktree_folder(repository, WORKTREE_PREFIX) as folder:
+            worktree = folder / (top.name or "repo")
+            if reused:
+                add_worktree(repository, worktree, ["--force", branch])
+                if trigger.branch_name and not is_ancestor(top, base, branch_tip(top, branch)):
+                    run_git(["reset", "-q", "--hard", base], worktree)
+            else:
+                add_worktree(repository, worktree, ["-b", branch, base])
+            brought = bring_ignored(top, worktree)
+            notes += [brought] if brought else []
+            head = run_git(["rev-parse", "HEAD"], top).strip()
+            project_dir = worktree / subdir if subdir else worktree
+            if not project_dir.is_dir():
+                raise RepositoryError(
+                    f"{subdir} is not in the committed tree",
+                    hint="commit the project folder (mendbot works from tracked files)",
+                )
+            yield Workspace(
+                repo_root=top,
+                worktree=worktree,
+                project_dir=project_dir,
+                project_subdir=subdir,
+                base_commit=base,
+                head_commit=head,
+                branch=branch,
+                run_id=run_id,
+                reused_branch=reused,
+                notes=tuple(notes),
             )
-        yield Workspace(
-            repo_root=top,
-            worktree=worktree,
-            project_dir=project_dir,
-            project_subdir=subdir,
-            base_commit=base,
-            head_commit=head,
-            branch=branch,
-            run_id=run_id,
-            reused_branch=reused,
-        )
-    finally:
-        run_git(["worktree", "remove", "--force", str(worktree)], top, check=False)
-        shutil.rmtree(folder, ignore_errors=True)
-        prune(top)
 
 
 def current_commit(workspace: Workspace) -> str:
@@ -232,7 +474,12 @@ def restore_clean(workspace: Workspace) -> None:
 
 
 def diff(workspace: Workspace, base: str, head: str) -> str:
-    return run_git(["diff", "--no-color", f"{base}..{head}"], workspace.worktree)
+    return patch_between(workspace.worktree, base, head)
+
+
+def patch_between(cwd: Path, base: str, head: str) -> str:
+    """The patch from ``base`` to ``head``, as `git apply` takes it from the top level."""
+    return run_git(["diff", "--no-color", "--no-ext-diff", "--no-textconv", base, head], cwd)
 
 
 def delete_branch(top: Path, branch: str) -> None:
@@ -243,15 +490,19 @@ def apply_to_checkout(top: Path, patch: str) -> None:
     """Apply the verified patch to the user's working tree (never the index)."""
     if not patch.strip():
         return
-    check = proc.run(
-        ["git", "apply", "--check", "-"], cwd=top, env=git_env(), stdin_text=patch, timeout=60
-    )
+    check = gitcmd.run(["apply", "--check", "-"], place(top), stdin_text=patch, timeout=60)
     if check.returncode != 0:
+        reverse = ["apply", "--check", "--reverse", "-"]
+        if gitcmd.run(reverse, place(top), stdin_text=patch, timeout=60).returncode == 0:
+            raise RepositoryError(
+                "the fix is already in your working tree (the patch applies in reverse)",
+                hint="nothing to do; `git diff` shows it",
+            )
         raise RepositoryError(
             "the fix does not apply to your working tree: " + check.stderr.strip(),
             hint="your files changed since the run started; merge the branch instead",
         )
-    result = proc.run(["git", "apply", "-"], cwd=top, env=git_env(), stdin_text=patch, timeout=60)
+    result = gitcmd.run(["apply", "-"], place(top), stdin_text=patch, timeout=60)
     if result.returncode != 0:
         raise RepositoryError("git apply failed: " + result.stderr.strip())
 
@@ -291,3 +542,254 @@ def export_tree(top: Path, commit: str, folder: Path) -> None:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
         run_git(["read-tree", commit], top, env=env)
         run_git(["checkout-index", "-a", "-f", f"--prefix={folder}/"], top, env=env)
+
+
+# -- what code under test must not change ----------------------------------------------------
+def _metadata_files(known: gitcmd.Place, common: Path) -> list[Path]:
+    """The files through which a git directory decides what git reads or runs."""
+    assert known.git_dir is not None
+    admin = known.git_dir
+    return [
+        (known.work_tree or known.cwd) / ".git",
+        admin / "commondir",
+        admin / "gitdir",
+        admin / "config.worktree",
+        admin / "HEAD",
+        common / "config",
+        common / "config.worktree",
+        common / "commondir",
+        common / "objects" / "info" / "alternates",
+        common / "info" / "attributes",
+        common / "info" / "grafts",
+        common / "shallow",
+    ]
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return (
+            path.read_bytes()
+            if not path.is_symlink()
+            else b"symlink:" + str(path.readlink()).encode()
+        )
+    except OSError:
+        return None
+
+
+class MetadataGuard:
+    """What a worktree's git metadata looked like when mendbot last left it. ``check`` after a
+    test run says what the tests changed (the ``.git`` pointer file, the worktree's or the
+    repository's configuration, alternates...) and puts it back."""
+
+    def __init__(self, worktree: Path) -> None:
+        known = place(worktree)
+        if known.git_dir is None:
+            raise RepositoryError(f"{worktree} is not a worktree of mendbot's")
+        common_text = _read_bytes(known.git_dir / "commondir") or b"."
+        common = (known.git_dir / common_text.decode().strip()).resolve()
+        self.files = _metadata_files(known, common)
+        self.saved = {path: _read_bytes(path) for path in self.files}
+
+    def refresh(self) -> None:
+        """Take the present state as the expected one (after mendbot's own git work)."""
+        self.saved = {path: _read_bytes(path) for path in self.files}
+
+    def check(self) -> list[str]:
+        """The metadata files the tests changed (restored as they were); [] when none."""
+        changed: list[str] = []
+        for path in self.files:
+            if _read_bytes(path) == self.saved[path]:
+                continue
+            changed.append(str(path))
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+            elif path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            content = self.saved[path]
+            if content is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+        return changed
+
+
+def tampering_message(changed: Sequence[str]) -> str:
+    shown = ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
+    return f"the tests changed git metadata ({shown}); it was restored"
+
+
+# -- checking what a run claims ---------------------------------------------------------------
+def verify_claim(top: Path, branch: str, head: str, base: str) -> None:
+    """In the user's repository (from its own path, not the worktree): ``branch`` exists,
+    points at ``head``, and ``head`` builds on ``base``. Anything else is an error."""
+    if not branch:
+        return
+    tip = branch_tip(top, branch)
+    if tip != head:
+        raise RepositoryError(
+            f"the run claims {branch} at {head[:12]}, but in {top} it is "
+            + (f"at {tip[:12]}" if tip else "missing"),
+            hint="mendbot reports nothing it cannot find in your repository; run it again",
+        )
+    if not is_ancestor(top, base, head):
+        raise RepositoryError(
+            f"the commit {head[:12]} on {branch} does not build on the base {base[:12]}",
+            hint="mendbot reports nothing it cannot find in your repository; run it again",
+        )
+
+
+_TRAILER = re.compile(r"^(Mendbot-[A-Za-z]+):\s*(.+)$", re.MULTILINE)
+
+
+def earlier_fix(workspace: Workspace) -> str:
+    """The id of the run whose verified fix the reused branch already holds: every commit
+    after the base is a mendbot round (with its trailers) and that run's record says fixed.
+    "" when the branch holds no such fix."""
+    if not workspace.reused_branch:
+        return ""
+    top, base = workspace.repo_root, workspace.base_commit
+    tip = branch_tip(top, workspace.branch)
+    if not tip or tip == base:
+        return ""
+    log = run_git(["log", "--format=%H%x00%B%x1e", f"{base}..{tip}"], top)
+    runs: list[str] = []
+    for entry in log.split("\x1e"):
+        if not entry.strip():
+            continue
+        trailers = dict(_TRAILER.findall(entry.partition("\x00")[2]))
+        if "Mendbot-Round" not in trailers or "Mendbot-Run" not in trailers:
+            return ""
+        runs.append(trailers["Mendbot-Run"].strip())
+    latest = runs[0]  # git log lists the newest first
+    record = gitcmd.run(["cat-file", "blob", f"{RUNS_PREFIX}/{latest}:run.json"], place(top))
+    try:
+        meta = json.loads(record.stdout) if record.returncode == 0 else {}
+    except ValueError:
+        return ""
+    fixed = meta.get("status") == "fixed" and meta.get("head") == tip
+    return latest if fixed else ""
+
+
+# -- files git ignores that the tests may need -----------------------------------------------
+IGNORED_SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "node_modules",
+        ".eggs",
+        ".ipynb_checkpoints",
+        ".idea",
+        ".vscode",
+        ".aws",
+        ".ssh",
+        ".gnupg",
+        ".docker",
+    }
+)
+SECRET_NAMES = re.compile(
+    r"^(\.env.*|.*\.pem|.*\.key|id_.*|\.netrc|\.pypirc|\.git-credentials|.*credentials.*"
+    r"|.*\.p12|.*\.pfx|.*\.keystore|.*\.jks|\.npmrc|\.htpasswd|secrets?\..*)$",
+    re.IGNORECASE,
+)
+MAX_IGNORED_FILE = 20 * 1024 * 1024
+MAX_IGNORED_TOTAL = 100 * 1024 * 1024
+
+
+def _wanted_ignored(relative: Path) -> bool:
+    name = relative.name
+    if SECRET_NAMES.match(name) or name.endswith((".pyc", ".pyo")):
+        return False
+    return not any(part in IGNORED_SKIPPED_DIRS for part in relative.parts[:-1])
+
+
+def _ignored_files(top: Path) -> Iterator[Path]:
+    """The user's ignored files (relative to ``top``), without environments, caches and
+    secrets; symlinks are never followed."""
+    listing = run_git(
+        ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], top
+    )
+    for entry in listing.split("\0"):
+        if not entry:
+            continue
+        relative = Path(entry.rstrip("/"))
+        path = top / relative
+        if any(part in IGNORED_SKIPPED_DIRS for part in relative.parts):
+            continue
+        if path.is_symlink():
+            continue
+        if path.is_file():
+            if _wanted_ignored(relative):
+                yield relative
+            continue
+        for folder, dirs, files in os.walk(path):
+            here = Path(folder)
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if d not in IGNORED_SKIPPED_DIRS
+                and not (here / d).is_symlink()
+                and not (here / d / "pyvenv.cfg").exists()
+            )
+            if (here / "pyvenv.cfg").exists():
+                dirs[:] = []
+                continue
+            for name in sorted(files):
+                candidate = (here / name).relative_to(top)
+                if not (here / name).is_symlink() and _wanted_ignored(candidate):
+                    yield candidate
+
+
+def bring_ignored(top: Path, worktree: Path) -> str:
+    """Copy the user's ignored files the tests may need (generated data, compiled
+    translations, build products) into the worktree: copies, never links into the user's
+    tree; never environments, caches or secrets; within a size cap. One line saying what was
+    brought, "" when nothing was."""
+    count = size = skipped = 0
+    for relative in _ignored_files(top):
+        source, target = top / relative, worktree / relative
+        if target.exists() or target.is_symlink():
+            continue
+        try:
+            length = source.stat().st_size
+        except OSError:
+            continue
+        if length > MAX_IGNORED_FILE or size + length > MAX_IGNORED_TOTAL:
+            skipped += 1
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+        except OSError:
+            skipped += 1
+            continue
+        count += 1
+        size += length
+    if not count and not skipped:
+        return ""
+    line = f"brought {count} file(s) git ignores ({size / 1024:.0f} KiB) into the worktree"
+    if skipped:
+        line += f"; {skipped} left out (over {MAX_IGNORED_TOTAL // (1024 * 1024)} MiB in all)"
+    return line + " (no environments, caches or secrets)"
+
+
+# -- a second checkout of a commit, for runs beside the worktree's -----------------------------
+@contextlib.contextmanager
+def checkout(source: Path, commit: str) -> Iterator[tuple[Path, MetadataGuard]]:
+    """A detached worktree of ``commit`` in the repository of ``source`` (a worktree of
+    mendbot's or the user's checkout), with a ``.git`` as the run's own worktree has and the
+    user's ignored files; removed on the way out."""
+    repository = repository_of(source)
+    top = repository.top
+    with worktree_folder(repository, FINAL_PREFIX) as folder:
+        tree = folder / (top.name or "repo")
+        add_worktree(repository, tree, ["--detach", commit])
+        bring_ignored(top, tree)
+        yield tree, MetadataGuard(tree)

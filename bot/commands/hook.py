@@ -13,7 +13,7 @@ from types import FrameType
 import click
 from rich.markup import escape
 
-from bot import proc
+from bot import gitcmd
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, RepositoryError
 from bot.hook import (
@@ -206,7 +206,7 @@ def hook(
         # a path from pyproject.toml or the flag: the tests run elsewhere (an export)
         settings = settings.replace(python=str((project / settings.python).resolve()))
     if settings.python is None and project.is_dir():
-        top = proc.run(["git", "rev-parse", "--show-toplevel"], cwd=project, timeout=30)
+        top = gitcmd.run(["rev-parse", "--show-toplevel"], gitcmd.Place(project), timeout=30)
         chosen = default_python(project.resolve(), Path(top.stdout.strip() or project).resolve())
         settings = settings.replace(python=chosen)
     request = HookRequest(
@@ -251,7 +251,10 @@ def _sh_quote(text: str) -> str:
 
 def hooks_folder(path: Path) -> Path:
     """The folder git runs hooks from (core.hooksPath respected)."""
-    result = proc.run(["git", "rev-parse", "--git-path", "hooks"], cwd=path, timeout=30)
+    # the user's own settings (a core.hooksPath of theirs decides where git looks)
+    result = gitcmd.run(
+        ["rev-parse", "--git-path", "hooks"], gitcmd.Place(path), timeout=30, user_config=True
+    )
     if result.returncode != 0:
         raise RepositoryError(
             f"{path.resolve()} is not inside a git repository",

@@ -235,7 +235,7 @@ def reproduce_bug(
 
 def _export_tree(repo_path: Path, base_ref: str, destination: Path) -> Path:
     """The tree of ``base_ref`` in ``destination``; returns the project folder inside it."""
-    from bot.proc import git
+    from bot.workspace import run_git as git
 
     top = Path(git(["rev-parse", "--show-toplevel"], cwd=repo_path).strip())
     archive = destination / "tree.tar"
@@ -258,9 +258,9 @@ def write_reproduction_test(trigger: Trigger, settings: Settings) -> ReproTest |
     from bot.analysis.classify import is_test_path
     from bot.llm.registry import make_backend
     from bot.pipeline import read_sources
-    from bot.proc import git
     from bot.sandbox.registry import make_sandbox
     from bot.testing.runner import TestRunner
+    from bot.workspace import run_git as git
 
     backend = make_backend(settings)
     backend.check()

@@ -18,8 +18,6 @@ After repair, the final patch must pass the full suite ``final_runs`` more times
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Collection, Sequence
@@ -221,12 +219,13 @@ def final_runs(
 
 
 class FinalRunsJob:
-    """The final runs on a copy of the committed tree, started beside the proof run.
+    """The final runs on a second checkout of the committed tree, started beside the proof run.
 
-    They need nothing from the proof run, so on two cores they cost no extra time; a copy
-    (``export_tree``: the committed files, nothing else) keeps the two runs from seeing each
-    other's files. ``result()`` waits for the verdict; ``cancel()`` stops the runs when the
-    proof run already rejected the patch.
+    They need nothing from the proof run, so on two cores they cost no extra time; a checkout
+    of its own (``workspace.checkout``: a detached worktree of the commit, with a ``.git`` as
+    the baseline's tree has) keeps the two runs from seeing each other's files. A test that
+    changes that checkout's git metadata fails the gate. ``result()`` waits for the verdict;
+    ``cancel()`` stops the runs when the proof run already rejected the patch.
     """
 
     def __init__(
@@ -240,29 +239,40 @@ class FinalRunsJob:
         per_test_timeout: float,
         deadline: float,
     ) -> None:
-        from bot.workspace import export_tree
+        from bot.workspace import checkout, tampering_message
 
-        self._scratch = Path(tempfile.mkdtemp(prefix="mendbot-final-"))
-        tree = self._scratch / "tree"
-        self.runner = TestRunner(
-            runner.sandbox,
-            tree,
-            tree / project_subdir if project_subdir else tree,
-            runner.pytest_args,
-            autoload=runner.autoload,
-        )
+        self.runner: TestRunner | None = None
+        self._cancelled = False
         self._outcome: GateResult | BaseException | None = None
 
         def work() -> None:
             try:
-                export_tree(runner.root, commit, tree)  # here: the proof run need not wait
-                self._outcome = final_runs(
-                    self.runner,
-                    count,
-                    excluded,
-                    per_test_timeout=per_test_timeout,
-                    deadline=deadline,
-                )
+                with checkout(runner.root, commit) as (tree, guard):  # the proof need not wait
+                    self.runner = TestRunner(
+                        runner.sandbox,
+                        tree,
+                        tree / project_subdir if project_subdir else tree,
+                        runner.pytest_args,
+                        autoload=runner.autoload,
+                    )
+                    if self._cancelled:
+                        self.runner.cancel()
+                    try:
+                        outcome = final_runs(
+                            self.runner,
+                            count,
+                            excluded,
+                            per_test_timeout=per_test_timeout,
+                            deadline=deadline,
+                        )
+                    finally:
+                        self.runner.close()
+                    changed = guard.check()
+                    self._outcome = (
+                        failed(f"final runs ({count}x)", tampering_message(changed))
+                        if changed
+                        else outcome
+                    )
             except BaseException as error:  # handed to the caller by result()
                 self._outcome = error
 
@@ -271,18 +281,14 @@ class FinalRunsJob:
 
     def result(self) -> GateResult:
         self._thread.join()
-        self._cleanup()
         if isinstance(self._outcome, BaseException):
             raise self._outcome
         assert self._outcome is not None
         return self._outcome
 
     def cancel(self) -> None:
+        self._cancelled = True
         if self._thread.is_alive():
-            self.runner.cancel()
+            if self.runner is not None:
+                self.runner.cancel()
             self._thread.join()
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        self.runner.close()
-        shutil.rmtree(self._scratch, ignore_errors=True)

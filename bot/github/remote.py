@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot import proc
+from bot import gitcmd, proc
 from bot.errors import GitHubError
 from bot.models import ProcessResult
 from bot.trace import redact
@@ -61,13 +61,11 @@ class Remote:
         self._env = self._environment()
 
     def _environment(self) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("GITHUB_TOKEN", "GH_TOKEN", "INPUT_TOKEN")
-            and not key.startswith("GIT_CONFIG_")
-        }
-        env["GIT_TERMINAL_PROMPT"] = "0"
+        """What git gets besides ``bot.gitcmd``'s allow-listed environment: the remote's
+        credentials (and an ssh agent), for this remote's commands only."""
+        env: dict[str, str] = {}
+        if "SSH_AUTH_SOCK" in os.environ:
+            env["SSH_AUTH_SOCK"] = os.environ["SSH_AUTH_SOCK"]
         url = self._git(["remote", "get-url", self.name], env=env, check=False).strip()
         persisted = self._git(
             ["config", "--get-regexp", r"^http\..*\.extraheader$"], env=env, check=False
@@ -76,8 +74,13 @@ class Remote:
         return env
 
     def _run(self, args: Sequence[str], *, env: dict[str, str] | None = None) -> ProcessResult:
-        argv = ["git", "-c", "core.hooksPath=/dev/null", *args]
-        return proc.run(argv, cwd=self.repo_dir, env=env or self._env, timeout=GIT_TIMEOUT)
+        # the user's own checkout (never a worktree a test ran in), with git's neutral settings
+        return gitcmd.run(
+            args,
+            gitcmd.Place(self.repo_dir),
+            env=self._env if env is None else env,
+            timeout=GIT_TIMEOUT,
+        )
 
     def _git(
         self, args: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True
@@ -164,17 +167,14 @@ def changed_paths(repo_dir: Path, base: str, head: str) -> list[str]:
 
 def commit_file(repo_dir: Path, base: str, path: str, text: str, message: str) -> str:
     """A new commit on top of ``base`` that adds or replaces one file; no checkout is touched."""
-    env = dict(os.environ)
     git_dir = Path(proc.git(["rev-parse", "--absolute-git-dir"], cwd=repo_dir).strip())
     index = git_dir / f"mendbot-index-{os.getpid()}-{time.monotonic_ns()}"
-    env["GIT_INDEX_FILE"] = str(index)
-    env.setdefault("GIT_AUTHOR_NAME", "mendbot")
-    env.setdefault("GIT_AUTHOR_EMAIL", "mendbot@users.noreply.github.com")
-    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
-    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    env = {"GIT_INDEX_FILE": str(index)}
 
     def git(args: Sequence[str], stdin_text: str | None = None) -> str:
-        result = proc.run(["git", *args], cwd=repo_dir, env=env, timeout=60, stdin_text=stdin_text)
+        result = gitcmd.run(
+            args, gitcmd.Place(repo_dir), env=env, timeout=60, stdin_text=stdin_text
+        )
         if result.returncode != 0:
             raise GitHubError(f"git {args[0]} failed: {result.stderr.strip()}")
         return result.stdout.strip()
