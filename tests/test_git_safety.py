@@ -1,0 +1,247 @@
+"""mendbot's own git never reads what code under test could have written.
+
+The hostile project's tests rewrite the worktree's ``.git`` pointer file to a git directory
+they built inside the worktree: its config names a script as ``core.fsmonitor``, hooks
+(``core.hooksPath``) and ``diff.external``, and it borrows the real objects through
+alternates. The script writes a marker file and its environment. mendbot runs with secrets in
+its environment; the marker must never appear, no secret may be written anywhere, and the run
+must never claim a head commit the user's repository does not hold.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import CliResult, git, snapshot
+
+from bot import gitcmd
+
+RunCli = Callable[..., CliResult]
+SECRETS = {
+    "GITHUB_TOKEN": "ghp_" + "S3cr3tT0k3nV4lu3F0rT3st1ng0000000000",
+    "OPENAI_API_KEY": "sk-" + "t3st4p1k3yth4tmustn3v3rl34k00000000",
+}
+
+CALC = """\
+def clamp(value, low, high):
+    if value < low:
+        return low
+    if value > high:
+        return low
+    return value
+"""
+
+TESTS = """\
+from calc import clamp
+
+
+def test_inside():
+    assert clamp(5, 0, 10) == 5
+
+
+def test_above():
+    assert clamp(50, 0, 10) == 10
+"""
+
+# Builds a git directory inside the worktree and points the worktree's .git file at it.
+HOSTILE_CONFTEST = """\
+import os
+import pathlib
+import stat
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MARKER = {marker!r}
+WHEN = {when!r}
+
+
+def _resolve(common, ref):
+    loose = common / ref
+    if loose.is_file():
+        return loose.read_text().strip()
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split()[0]
+    return ""
+
+
+def tamper():
+    dotgit = ROOT / ".git"
+    if not dotgit.is_file():
+        return  # the user's own checkout (a .git folder): not a worktree
+    text = dotgit.read_text().strip()
+    if ".evil" in text:
+        return
+    admin = pathlib.Path(text.split(":", 1)[1].strip())
+    common = (admin / (admin / "commondir").read_text().strip()).resolve()
+    head = (admin / "HEAD").read_text().strip()
+    sha = _resolve(common, head[5:].strip()) if head.startswith("ref:") else head
+    evil = ROOT / ".evil"
+    (evil / "objects" / "info").mkdir(parents=True, exist_ok=True)
+    (evil / "refs" / "heads").mkdir(parents=True, exist_ok=True)
+    (evil / "hooks").mkdir(parents=True, exist_ok=True)
+    (evil / "objects" / "info" / "alternates").write_text(str(common / "objects") + "\\n")
+    (evil / "HEAD").write_text(sha + "\\n")
+    if (admin / "index").is_file():
+        (evil / "index").write_bytes((admin / "index").read_bytes())
+    script = evil / "payload.sh"
+    script.write_text("#!/bin/sh\\necho \\"payload ran: $0 $*\\" >> " + MARKER
+                      + "\\nenv >> " + MARKER + "\\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    for hook in ("pre-commit", "post-commit", "post-checkout", "reference-transaction"):
+        target = evil / "hooks" / hook
+        target.write_text(script.read_text())
+        target.chmod(0o755)
+    (evil / "config").write_text(
+        "[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n"
+        "\\tfsmonitor = " + str(script) + "\\n\\thooksPath = " + str(evil / "hooks") + "\\n"
+        "\\tpager = " + str(script) + "\\n"
+        "[diff]\\n\\texternal = " + str(script) + "\\n"
+    )
+    dotgit.write_text("gitdir: " + str(evil) + "\\n")
+
+
+def _fixed():
+    import calc
+    return calc.clamp(50, 0, 10) == 10
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if WHEN == "always" or (WHEN == "when-fixed" and _fixed()):
+        tamper()
+"""
+
+
+def hostile_repo(make_repo: Callable[..., Path], marker: Path, when: str) -> Path:
+    conftest = HOSTILE_CONFTEST.format(marker=str(marker), when=when)
+    ast.parse(conftest)
+    return make_repo({"calc.py": CALC, "tests/test_calc.py": TESTS, "tests/conftest.py": conftest})
+
+
+def everything_written(root: Path, result: CliResult) -> str:
+    """All mendbot wrote: its output, every object reachable from every ref (run records
+    included) and the files of the checkout."""
+    texts = [result.stdout, result.stderr]
+    texts.append(git(root, "log", "--all", "-p", "--format=%H%n%B"))
+    for ref in git(root, "for-each-ref", "--format=%(refname)", "refs/mendbot/").split():
+        for name in git(root, "ls-tree", "--name-only", ref).split():
+            texts.append(git(root, "show", f"{ref}:{name}"))
+    texts += [p.read_text(errors="replace") for p in root.rglob("*") if p.is_file()]
+    return "\n".join(texts)
+
+
+def assert_contained(root: Path, marker: Path, result: CliResult, before: dict) -> None:
+    assert not marker.exists(), "the hostile git configuration ran: " + marker.read_text()[:500]
+    written = everything_written(root, result)
+    for value in SECRETS.values():
+        assert value not in written
+    assert snapshot(root) == before  # the user's files, index, HEAD and main are intact
+    assert git(root, "worktree", "list").count("\n") == 1
+
+
+@pytest.mark.parametrize("sandbox", ["local"])
+def test_a_test_that_redirects_git_at_baseline_stops_the_run(
+    make_repo: Callable[..., Path], run_cli: RunCli, tmp_path: Path, sandbox: str
+) -> None:
+    marker = tmp_path / "marker.txt"
+    root = hostile_repo(make_repo, marker, "always")
+    before = snapshot(root)
+
+    result = run_cli("fix", "--json", "--sandbox", sandbox, cwd=root, env=SECRETS)
+
+    assert result.code == 2, result.stderr
+    assert "changed git metadata" in result.stderr and "base commit" in result.stderr
+    assert result.json()["status"] == "error"
+    assert_contained(root, marker, result, before)
+    assert git(root, "branch", "--list", "mendbot/*") == ""
+
+
+def test_a_test_that_redirects_git_once_fixed_never_gives_a_fixed_run(
+    make_repo: Callable[..., Path], run_cli: RunCli, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker.txt"
+    root = hostile_repo(make_repo, marker, "when-fixed")
+    before = snapshot(root)
+
+    result = run_cli("fix", "--json", cwd=root, env=SECRETS)
+
+    assert_contained(root, marker, result, before)
+    report = result.json()
+    assert report["status"] == "not_fixed", report
+    assert result.code == 1
+    # every candidate that fixed the bug tampered with git: rejected with that reason
+    assert "changed git metadata" in result.stderr + result.stdout
+    head = report["head"]
+    assert git(root, "cat-file", "-t", head).strip() == "commit"  # never a fake head
+
+
+def test_git_commands_carry_no_secret_and_override_programs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one builder of git commands: an allow-listed environment and command-line
+    overrides of every setting that names a program, checked with git itself."""
+    for key, value in SECRETS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret")
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
+    env = gitcmd.environment()
+    assert not set(SECRETS) & set(env)
+    assert "AWS_SECRET_ACCESS_KEY" not in env and "GIT_DIR" not in env
+    assert env["GIT_CONFIG_NOSYSTEM"] == "1" and env["GIT_CONFIG_GLOBAL"] == os.devnull
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "core.fsmonitor", "/bin/false-monitor")
+    git(repo, "config", "core.hooksPath", str(tmp_path / "hooks"))
+    git(repo, "config", "diff.external", "/bin/false-diff")
+    shown = gitcmd.output(
+        ["config", "--show-origin", "--get-all", "core.fsmonitor"], gitcmd.Place(repo)
+    )
+    assert shown.strip().splitlines()[-1].endswith("false")
+    for key, wanted in (("core.hookspath", "/dev/null"), ("diff.external", "")):
+        value = gitcmd.output(["config", "--get", key], gitcmd.Place(repo)).strip()
+        assert value == wanted
+
+
+def test_no_git_subprocess_outside_the_one_builder() -> None:
+    """Every git command of bot/ goes through bot/gitcmd.py."""
+    root = Path(__file__).resolve().parent.parent / "bot"
+    pattern = re.compile(
+        r"""(\[\s*["']git["']\s*,|["']git["']\s*,\s*\*|^\s*import git$|^\s*from git import)""",
+        re.M,
+    )
+    offenders = [
+        str(path.relative_to(root))
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "gitcmd.py" and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_environment_of_git_has_no_secret_in_a_real_run(tmp_path: Path) -> None:
+    """git sees no secret: a repository whose config aliases `status` cannot be used to read
+    the environment; ``git var`` shows what git itself got."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    env = {**os.environ, **SECRETS}
+    code = (
+        "from pathlib import Path; from bot import gitcmd; import sys; "
+        "r = gitcmd.run(['-c', 'alias.env=!env', 'env'], gitcmd.Place(Path(sys.argv[1]))); "
+        "print(r.stdout)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code, str(repo)], env=env, capture_output=True, text=True
+    ).stdout
+    assert "PATH=" in shown
+    for value in SECRETS.values():
+        assert value not in shown
