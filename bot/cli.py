@@ -174,7 +174,24 @@ def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> 
         return recorder.keep(repair(trigger, settings, ports, run_id=run_id, deadline=deadline))
 
 
-def print_human(result: RunResult, apply_hint: bool) -> None:
+def take_advice(result: RunResult, top: Path) -> str:
+    """How to take the fix into the user's tree as it is now: `git merge` only when the tree
+    is clean and the run started from its HEAD (the base is then a commit of the user's);
+    else the patch, which applies over uncommitted changes and never brings mendbot's
+    snapshot commit into the user's history."""
+    from bot.workspace import run_git
+
+    head = run_git(["rev-parse", "HEAD"], top, check=False).strip()
+    dirty = run_git(["status", "--porcelain", "--untracked-files=no"], top, check=False).strip()
+    if head == result.base and not dirty:
+        return f"take the fix: git merge {result.branch}   or: mendbot fix --apply"
+    return (
+        f"take the fix: mendbot fix --apply   or: git diff {result.base[:12]} {result.branch} "
+        "| git apply"
+    )
+
+
+def print_human(result: RunResult, advice: str = "") -> None:
     out = Console(stderr=True, highlight=False, soft_wrap=True)
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
@@ -191,7 +208,9 @@ def print_human(result: RunResult, apply_hint: bool) -> None:
         if round_.root_cause:
             for line in round_.root_cause.splitlines():
                 out.print(f"    {line}")
-    if result.status is RunStatus.FIXED:
+    if result.status is RunStatus.FIXED and not result.rounds:  # an earlier run's fix
+        out.print(f"[green]fixed:[/green] {result.reason}")
+    elif result.status is RunStatus.FIXED:
         out.print(
             f"[green]fixed[/green] {len(result.fixed_tests)} test(s) in "
             f"{result.duration_s:.1f}s after {result.candidates_tried} candidates"
@@ -204,8 +223,8 @@ def print_human(result: RunResult, apply_hint: bool) -> None:
         out.print(result.diff.rstrip(), markup=False, highlight=False)
     if result.branch:
         out.print(f"branch: {result.branch} (base {result.base[:10]})")
-        if apply_hint:
-            out.print(f"take the fix: git merge {result.branch}   or: mendbot fix --apply")
+        if advice:
+            out.print(advice)
 
 
 # Commands that live in their own modules: imported only when used, so that a quick
@@ -221,6 +240,7 @@ OPTIONAL_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("bot.commands.history", "show"),
     "report": ("bot.commands.history", "report"),
     "stats": ("bot.commands.history", "stats"),
+    "diff": ("bot.commands.diff", "diff"),
 }
 
 
@@ -294,6 +314,14 @@ def cli() -> None:
     is_flag=True,
     help="apply the verified patch to your working tree (never the index)",
 )
+@click.option(
+    "--patch",
+    "patch",
+    default=None,
+    metavar="FILE|-",
+    help="write the verified patch (for `git apply`) to FILE; `-` writes it to standard "
+    "output, and nothing else goes there",
+)
 def fix(
     path: Path,
     pytest_args: tuple[str, ...],
@@ -308,6 +336,7 @@ def fix(
     llm_url: str | None,
     as_json: bool,
     apply: bool,
+    patch: str | None,
 ) -> None:
     """Repair the failing tests of the project at PATH (default: the current folder).
 
@@ -325,6 +354,11 @@ def fix(
         "llm_url": llm_url,
         "pytest_args": list(pytest_args) if pytest_args else None,
     }
+    if patch == "-" and as_json:
+        raise ConfigError(
+            "--patch - and --json both want standard output",
+            hint="write the patch to a file (--patch fix.diff) or drop --json",
+        )
     settings = load_settings(path if path.is_dir() else Path("."), flags)
     trigger = Trigger(kind=TriggerKind.CLI, repo_path=path, label="cli")
     progress = ConsoleProgress(stderr, quiet=False)
@@ -332,21 +366,38 @@ def fix(
         result = run_fix(trigger, settings, progress)
     finally:
         progress.close()
-    if apply and result.status is RunStatus.FIXED and result.diff:
-        from bot.workspace import apply_to_checkout, open_repository
+    from bot.workspace import apply_to_checkout, open_repository
 
-        _, top, _ = open_repository(path)
+    _, top, _ = open_repository(path)
+    if apply and result.status is RunStatus.FIXED and result.diff:
         apply_to_checkout(top, result.diff)
         stderr.print("applied the verified patch to your working tree (the index is untouched)")
+    if patch is not None:
+        write_patch(result, patch)
     if as_json:
         echo(json.dumps(result_to_json(result), indent=2))
     else:
-        print_human(result, apply_hint=not apply)
+        advice = take_advice(result, top) if result.branch and not apply else ""
+        print_human(result, advice)
     raise SystemExit(
         ExitCode.OK
         if result.status in (RunStatus.FIXED, RunStatus.NOTHING_TO_FIX)
         else ExitCode.NOT_FIXED
     )
+
+
+def write_patch(result: RunResult, target: str) -> None:
+    """The verified patch to ``target`` (``-``: standard output); nothing when there is none."""
+    if result.status is not RunStatus.FIXED or not result.diff:
+        where = "standard output" if target == "-" else target
+        stderr.print(f"mendbot: no verified patch, so nothing was written to {where}")
+        return
+    if target == "-":
+        sys.stdout.write(result.diff)
+        sys.stdout.flush()
+        return
+    Path(target).write_text(result.diff, encoding="utf-8")
+    stderr.print(f"wrote the verified patch to {target} (apply it with `git apply {target}`)")
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -640,6 +640,17 @@ def verify_claim(top: Path, branch: str, head: str, base: str) -> None:
 _TRAILER = re.compile(r"^(Mendbot-[A-Za-z]+):\s*(.+)$", re.MULTILINE)
 
 
+def round_base(top: Path, tip: str) -> str:
+    """The commit a mendbot branch builds on: the first commit below ``tip`` (following first
+    parents) that is not a mendbot round."""
+    log = run_git(["log", "--first-parent", "-n", "1000", "--format=%H%x00%B%x1e", tip], top)
+    for entry in log.split("\x1e"):
+        sha, _, message = entry.strip().partition("\x00")
+        if sha and "Mendbot-Round" not in dict(_TRAILER.findall(message)):
+            return sha
+    raise RepositoryError(f"{tip[:12]} holds no commit below its mendbot rounds")
+
+
 def earlier_fix(workspace: Workspace) -> str:
     """The id of the run whose verified fix the reused branch already holds: every commit
     after the base is a mendbot round (with its trailers) and that run's record says fixed.
