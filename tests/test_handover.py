@@ -152,32 +152,30 @@ def test_files_git_ignores_are_brought_but_never_environments_caches_or_secrets(
     assert line.startswith("brought 3 file(s) git ignores")
 
 
-def test_tests_that_need_ignored_files_and_git_pass_in_every_run(
+def _project_with(make_repo: Callable[..., Path], extra_test: str, ignore: str = "") -> Path:
+    files = dict(BUGGY_CLAMP)
+    files["tests/test_env.py"] = extra_test
+    if ignore:
+        files[".gitignore"] = ignore
+    return make_repo(files)
+
+
+def test_a_test_that_needs_an_ignored_file_passes_in_mendbots_runs(
     make_repo: Callable[..., Path], run_cli: RunCli
 ) -> None:
-    """A test reads a generated (ignored) file, another asks git about its checkout: both
-    pass at baseline, in the proof run and in the final runs, so the fix is kept."""
-    files = dict(BUGGY_CLAMP)
-    files[".gitignore"] = "generated/\n"
-    files["tests/test_env.py"] = """
+    root = _project_with(
+        make_repo,
+        """
         import pathlib
-        import subprocess
 
         HERE = pathlib.Path(__file__).resolve().parent.parent
 
 
         def test_generated_data():
             assert (HERE / "generated" / "table.txt").read_text() == "42\\n"
-
-
-        def test_git_sees_its_checkout():
-            top = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel"],
-                cwd=HERE, capture_output=True, text=True, check=True,
-            ).stdout.strip()
-            assert pathlib.Path(top).resolve() == HERE
-        """
-    root = make_repo(files)
+        """,
+        ignore="generated/\n",
+    )
     (root / "generated").mkdir()
     (root / "generated" / "table.txt").write_text("42\n")
 
@@ -188,3 +186,34 @@ def test_tests_that_need_ignored_files_and_git_pass_in_every_run(
     assert report["status"] == "fixed", report
     assert report["fixed_tests"] == ["tests/test_shapes.py::test_above"]
     assert "brought 1 file(s) git ignores" in result.stderr
+
+
+def test_the_final_runs_see_a_checkout_with_git_as_the_baseline_did(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    """A test that asks git about its checkout passes at baseline; it must pass in the
+    final runs too, or a correct fix is rolled back."""
+    root = _project_with(
+        make_repo,
+        """
+        import pathlib
+        import subprocess
+
+        HERE = pathlib.Path(__file__).resolve().parent.parent
+
+
+        def test_git_sees_its_checkout():
+            top = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=HERE, capture_output=True, text=True, check=True,
+            ).stdout.strip()
+            assert pathlib.Path(top).resolve() == HERE
+        """,
+    )
+
+    result = run_cli("fix", "--json", cwd=root)
+
+    assert result.code == 0, result.stderr
+    report = result.json()
+    assert report["status"] == "fixed", report
+    assert report["fixed_tests"] == ["tests/test_shapes.py::test_above"]
