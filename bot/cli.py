@@ -159,9 +159,10 @@ def trace_path(repo_hint: Path, run_label: str) -> Path | None:
 def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> RunResult:
     from bot.history import RunRecorder
     from bot.sandbox.registry import make_sandbox
-    from bot.workspace import new_run_id, open_repository
+    from bot.workspace import check_writable, new_run_id, open_repository
 
-    _, top, _ = open_repository(trigger.repo_path)  # a clear error for a bad path, first
+    repository, top, _ = open_repository(trigger.repo_path)  # a clear error for a bad path
+    check_writable(repository)  # and for a repository mendbot cannot write to, first
     run_id = new_run_id()
     deadline = Deadline.start(settings.time_budget)  # the run's one clock, model calls included
     path = trace_path(top, run_id) if settings.trace else None
