@@ -107,6 +107,9 @@ def hook_run(top: Path, run_id: str) -> Iterator[HookRun]:
                 hint="wait for it to finish; pre-commit's require_serial keeps its own runs apart",
             ) from None
         notes = recover(top, folder)
+        # worktrees and folders of other killed runs (fix, action) go too, live ones stay
+        cleaned = ws.clean_leftovers(ws.open_repository(top)[0])
+        notes += [cleaned] if cleaned else []
         scratch = Path(tempfile.mkdtemp(prefix="mendbot-hook-")).resolve()
         record = folder / "run.json"
         record.write_text(

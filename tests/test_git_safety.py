@@ -245,3 +245,46 @@ def test_environment_of_git_has_no_secret_in_a_real_run(tmp_path: Path) -> None:
     assert "PATH=" in shown
     for value in SECRETS.values():
         assert value not in shown
+
+
+@pytest.mark.docker
+def test_under_docker_the_tests_never_see_the_git_metadata(
+    docker_client: object,
+    docker_base_image: str,
+    docker_wheelhouse: Path,
+    make_repo: Callable[..., Path],
+    run_cli: RunCli,
+    tmp_path: Path,
+) -> None:
+    """The docker sandbox runs the tests on a throwaway copy of the worktree without its
+    ``.git``: the hostile suite finds no pointer to rewrite, nothing it writes comes back, and
+    the run repairs the bug as it would any other."""
+    from bot.sandbox.prepare import prepare_image, read_recipe
+
+    marker = tmp_path / "marker.txt"
+    pyproject = (
+        '[project]\nname = "calc"\nversion = "0.1.0"\n'
+        '[project.optional-dependencies]\ntest = ["pytest"]\n'
+        '[tool.pytest.ini_options]\npythonpath = ["."]\ntestpaths = ["tests"]\n'
+        f'[tool.mendbot]\nbase-image = "{docker_base_image}"\n'
+    )
+    conftest = HOSTILE_CONFTEST.format(marker=str(marker), when="always")
+    root = make_repo(
+        {
+            "calc.py": CALC,
+            "tests/test_calc.py": TESTS,
+            "tests/conftest.py": conftest,
+            "pyproject.toml": pyproject,
+        }
+    )
+    prepare_image(
+        docker_client, root, read_recipe(root, docker_base_image), wheelhouse=docker_wheelhouse
+    )
+    before = snapshot(root)
+
+    result = run_cli("fix", "--json", "--sandbox", "docker", cwd=root, env=SECRETS, timeout=600)
+
+    assert_contained(root, marker, result, before)
+    report = result.json()
+    assert report["status"] == "fixed", result.stderr
+    assert git(root, "rev-parse", report["branch"]).strip() == report["head"]

@@ -163,3 +163,26 @@ def test_a_live_runs_worktree_is_never_cleaned(
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=60)
     assert worktrees(root) == 1
+
+
+def test_the_hook_cleans_a_worktree_a_killed_fix_left(
+    buggy_clamp: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """Any mode cleans up: here a worktree of a `mendbot fix` whose process is gone (its
+    owner record names a pid that no longer runs), found by the pre-commit hook."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    folder = Path(tempfile.mkdtemp(prefix="mendbot-wt-"))
+    (folder / ".mendbot-owner").write_text(
+        json.dumps({"pid": dead.pid, "start": "1", "repository": str(buggy_clamp / ".git")})
+    )
+    git(buggy_clamp, "worktree", "add", "-q", "-b", "mendbot/fix-left", str(folder / "repo"))
+
+    done = run_cli("hook", cwd=buggy_clamp)
+
+    assert "cleaned up after an interrupted run: removed 1 stale worktree(s)" in (
+        done.stdout + done.stderr
+    )
+    assert not folder.exists()
+    assert worktrees(buggy_clamp) == 1
+    git(buggy_clamp, "branch", "-D", "mendbot/fix-left")
