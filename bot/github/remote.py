@@ -23,6 +23,19 @@ from bot.models import ProcessResult
 from bot.trace import redact
 
 GIT_TIMEOUT = 300.0
+# what reaching a remote may need of the environment (an ssh agent, proxies, certificates)
+REACHING_REMOTE = (
+    "SSH_AUTH_SOCK",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "GIT_SSL_CAINFO",
+)
 _PORCELAIN_STATUS = re.compile(r"^(?P<flag>[ +\-*=!])\t(?P<refs>\S+)\t(?P<summary>.*)$")
 
 
@@ -63,9 +76,7 @@ class Remote:
     def _environment(self) -> dict[str, str]:
         """What git gets besides ``bot.gitcmd``'s allow-listed environment: the remote's
         credentials (and an ssh agent), for this remote's commands only."""
-        env: dict[str, str] = {}
-        if "SSH_AUTH_SOCK" in os.environ:
-            env["SSH_AUTH_SOCK"] = os.environ["SSH_AUTH_SOCK"]
+        env = {key: os.environ[key] for key in REACHING_REMOTE if key in os.environ}
         url = self._git(["remote", "get-url", self.name], env=env, check=False).strip()
         persisted = self._git(
             ["config", "--get-regexp", r"^http\..*\.extraheader$"], env=env, check=False
