@@ -290,6 +290,7 @@ def _check(
     progress.stage("related tests", "finding the tests related to the changed files")
     export = run.scratch / "tree"
     ws.export_tree(run.top, base.commit, export)
+    ws.bring_ignored(run.top, export)  # generated files the tests may need, as in a fix run
     project_dir = export / subdir if subdir else export
     map_path = coverage_map_path(run.top)
     related = Related(tests=())

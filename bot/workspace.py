@@ -46,8 +46,9 @@ def git_env() -> dict[str, str]:
 def place(cwd: Path) -> gitcmd.Place:
     """Where a git command at ``cwd`` runs: inside a worktree of mendbot's, with its git
     directory and work tree given explicitly; elsewhere (the user's checkout) as git finds it."""
+    known_now = list(_WORKTREES.items())  # a copy: the final runs' thread adds and removes
     for key in {os.path.abspath(cwd), str(cwd.resolve())}:
-        for root, known in _WORKTREES.items():
+        for root, known in known_now:
             if key == root or key.startswith(root + os.sep):
                 return gitcmd.Place(cwd, known.git_dir, known.work_tree)
     return gitcmd.Place(cwd)
@@ -364,7 +365,7 @@ def worktree_folder(repository: Repository, prefix: str) -> Iterator[Path]:
         yield folder
     finally:
         prefixes = (str(folder) + os.sep, str(folder.resolve()) + os.sep)
-        for key in [k for k in _WORKTREES if k.startswith(prefixes)]:
+        for key in [k for k in list(_WORKTREES) if k.startswith(prefixes)]:
             del _WORKTREES[key]
             _REPOSITORIES.pop(key, None)
         shutil.rmtree(folder, ignore_errors=True)
