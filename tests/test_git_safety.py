@@ -288,3 +288,29 @@ def test_under_docker_the_tests_never_see_the_git_metadata(
     report = result.json()
     assert report["status"] == "fixed", result.stderr
     assert git(root, "rev-parse", report["branch"]).strip() == report["head"]
+
+
+def test_a_claimed_head_is_checked_in_the_users_repository(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    from bot import workspace as ws
+    from bot.errors import RepositoryError
+
+    root = make_repo({"a.py": "x = 1\n"})
+    base = git(root, "rev-parse", "HEAD").strip()
+    git(root, "checkout", "-q", "-b", "mendbot/fix-x")
+    (root / "a.py").write_text("x = 2\n")
+    git(root, "commit", "-qam", "round")
+    head = git(root, "rev-parse", "HEAD").strip()
+    git(root, "checkout", "-q", "main")
+    ws.verify_claim(root, "mendbot/fix-x", head, base)  # the truth passes
+
+    # a commit made elsewhere (another repository's objects): not in the user's repository
+    other = make_repo({"a.py": "x = 3\n"}, name="other")
+    fake = git(other, "rev-parse", "HEAD").strip()
+    with pytest.raises(RepositoryError, match="claims mendbot/fix-x"):
+        ws.verify_claim(root, "mendbot/fix-x", fake, base)
+    with pytest.raises(RepositoryError, match="missing"):
+        ws.verify_claim(root, "mendbot/fix-gone", head, base)
+    with pytest.raises(RepositoryError, match="does not build on the base"):
+        ws.verify_claim(root, "mendbot/fix-x", head, fake)

@@ -201,17 +201,19 @@ def test_cancelled_final_runs_leave_nothing_behind(make_repo: Callable[..., Path
         job = FinalRunsJob(
             runner, head, "", 1, (), per_test_timeout=120, deadline=time.monotonic() + 300
         )
-        copy = job.runner.root
         deadline = time.monotonic() + 30
-        while not job.runner._live and time.monotonic() < deadline:
+        while (job.runner is None or not job.runner._live) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert job.runner._live, "the final run should have started"
+        assert job.runner is not None and job.runner._live, "the final run should have started"
+        copy = job.runner.root
         assert (copy / "tests" / "test_slow.py").read_text() == (
             root / "tests" / "test_slow.py"
         ).read_text()
+        assert (copy / ".git").is_file()  # a checkout of the commit, as the baseline's tree
         job.cancel()
         assert all(process.poll() is not None for process in job.runner._live)
         assert not copy.exists()
+        assert git(root, "worktree", "list").count("\n") == 1
         # the worktree itself was never touched
         assert git(root, "status", "--porcelain") == ""
     finally:
