@@ -713,6 +713,7 @@ SECRET_NAMES = re.compile(
 )
 MAX_IGNORED_FILE = 20 * 1024 * 1024
 MAX_IGNORED_TOTAL = 100 * 1024 * 1024
+MAX_IGNORED_FILES = 20_000
 
 
 def _wanted_ignored(relative: Path) -> bool:
@@ -766,6 +767,9 @@ def bring_ignored(top: Path, worktree: Path) -> str:
     brought, "" when nothing was."""
     count = size = skipped = 0
     for relative in _ignored_files(top):
+        if count >= MAX_IGNORED_FILES:
+            skipped += 1
+            break  # the rest is not even looked at
         source, target = top / relative, worktree / relative
         if target.exists() or target.is_symlink():
             continue
@@ -788,7 +792,10 @@ def bring_ignored(top: Path, worktree: Path) -> str:
         return ""
     line = f"brought {count} file(s) git ignores ({size / 1024:.0f} KiB) into the worktree"
     if skipped:
-        line += f"; {skipped} left out (over {MAX_IGNORED_TOTAL // (1024 * 1024)} MiB in all)"
+        line += (
+            f"; {skipped} left out (a file over {MAX_IGNORED_FILE // (1024 * 1024)} MiB, or "
+            f"past {MAX_IGNORED_TOTAL // (1024 * 1024)} MiB or {MAX_IGNORED_FILES} files in all)"
+        )
     return line + " (no environments, caches or secrets)"
 
 
