@@ -11,7 +11,9 @@ names, and never carry a secret:
   external diff, askpass, credential helpers, filters of submodules...) are overridden on the
   command line, where they win over every configuration file;
 - no system configuration, no global configuration (mendbot's identity is set in the
-  environment);
+  environment). Filter, textconv and merge drivers are defined only in configuration, so an
+  attributes file a test writes can name none but the repository's own; diffs are made with
+  ``--no-ext-diff --no-textconv``;
 - the environment is built from an allow-list: tokens and API keys never reach git. The one
   exception, a push, adds the credentials it needs explicitly (``bot/github/remote.py``).
 """
