@@ -78,6 +78,7 @@ class Workspace:
     run_id: str
     reused_branch: bool = False
     notes: tuple[str, ...] = ()  # said once at the start (leftovers cleaned, files brought)
+    ignored: frozenset[str] = frozenset()  # files git ignores, copied in (repo-relative)
 
 
 @dataclass(frozen=True)

@@ -856,6 +856,8 @@ def _admissible(candidate: Candidate, inputs: RoundInputs) -> tuple[str, str]:
         )
         if problem:
             return "guard", problem
+        if relative in workspace.ignored:
+            return "guard", f"{relative} is a file git ignores (copied in for the tests)"
         tree = parse(edit.new_text)  # the engine parsed it already: cached
         try:
             compile(

@@ -412,7 +412,7 @@ def open_workspace(trigger: Trigger, run_id: str | None = None) -> Iterator[Work
                     run_git(["reset", "-q", "--hard", base], worktree)
             else:
                 add_worktree(repository, worktree, ["-b", branch, base])
-            brought = bring_ignored(top, worktree)
+            brought, ignored = copy_ignored(top, worktree)
             notes += [brought] if brought else []
             head = run_git(["rev-parse", "HEAD"], top).strip()
             project_dir = worktree / subdir if subdir else worktree
@@ -432,6 +432,7 @@ def open_workspace(trigger: Trigger, run_id: str | None = None) -> Iterator[Work
                 run_id=run_id,
                 reused_branch=reused,
                 notes=tuple(notes),
+                ignored=ignored,
             )
 
 
@@ -761,11 +762,18 @@ def _ignored_files(top: Path) -> Iterator[Path]:
 
 
 def bring_ignored(top: Path, worktree: Path) -> str:
+    """Copy the user's ignored files the tests may need into ``worktree``; one line saying
+    what was brought, "" when nothing was (see ``copy_ignored``)."""
+    return copy_ignored(top, worktree)[0]
+
+
+def copy_ignored(top: Path, worktree: Path) -> tuple[str, frozenset[str]]:
     """Copy the user's ignored files the tests may need (generated data, compiled
     translations, build products) into the worktree: copies, never links into the user's
-    tree; never environments, caches or secrets; within a size cap. One line saying what was
-    brought, "" when nothing was."""
+    tree; never environments, caches or secrets; within a size cap. Returns one line saying
+    what was brought ("" when nothing was) and the repository-relative paths brought."""
     count = size = skipped = 0
+    brought: set[str] = set()
     for relative in _ignored_files(top):
         if count >= MAX_IGNORED_FILES:
             skipped += 1
@@ -788,15 +796,16 @@ def bring_ignored(top: Path, worktree: Path) -> str:
             continue
         count += 1
         size += length
+        brought.add(relative.as_posix())
     if not count and not skipped:
-        return ""
+        return "", frozenset()
     line = f"brought {count} file(s) git ignores ({size / 1024:.0f} KiB) into the worktree"
     if skipped:
         line += (
             f"; {skipped} left out (a file over {MAX_IGNORED_FILE // (1024 * 1024)} MiB, or "
             f"past {MAX_IGNORED_TOTAL // (1024 * 1024)} MiB or {MAX_IGNORED_FILES} files in all)"
         )
-    return line + " (no environments, caches or secrets)"
+    return line + " (no environments, caches or secrets)", frozenset(brought)
 
 
 # -- a second checkout of a commit, for runs beside the worktree's -----------------------------

@@ -217,3 +217,32 @@ def test_the_final_runs_see_a_checkout_with_git_as_the_baseline_did(
     report = result.json()
     assert report["status"] == "fixed", report
     assert report["fixed_tests"] == ["tests/test_shapes.py::test_above"]
+
+
+def test_a_generated_file_git_ignores_is_never_edited(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    """The bug is in a generated module git ignores (copied in so the tests can import it):
+    mendbot cannot commit a change to it, so it refuses such candidates with a reason instead
+    of failing the run."""
+    root = make_repo(
+        {
+            ".gitignore": "generated_table.py\n",
+            "tests/test_table.py": """
+                from generated_table import lookup
+
+
+                def test_lookup():
+                    assert lookup(2) == 20
+                """,
+        }
+    )
+    (root / "generated_table.py").write_text("def lookup(key):\n    return key * 11\n")
+
+    result = run_cli("fix", "--json", cwd=root)
+
+    assert result.code == 1, result.stderr  # not fixed, and not an error
+    report = result.json()
+    assert report["status"] == "not_fixed"
+    assert "brought 1 file(s) git ignores" in result.stderr
+    assert (root / "generated_table.py").read_text() == "def lookup(key):\n    return key * 11\n"
