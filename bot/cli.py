@@ -371,8 +371,10 @@ def fix(
 
     _, top, _ = open_repository(path)
     if apply and result.status is RunStatus.FIXED and result.diff:
-        apply_to_checkout(top, result.diff)
-        stderr.print("applied the verified patch to your working tree (the index is untouched)")
+        if apply_to_checkout(top, result.diff):
+            stderr.print("applied the verified patch to your working tree (the index is untouched)")
+        else:
+            stderr.print("the verified patch is already in your working tree: nothing to apply")
     if patch is not None:
         write_patch(result, patch)
     if as_json:

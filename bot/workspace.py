@@ -488,18 +488,16 @@ def delete_branch(top: Path, branch: str) -> None:
     run_git(["branch", "-D", branch], top, check=False)
 
 
-def apply_to_checkout(top: Path, patch: str) -> None:
-    """Apply the verified patch to the user's working tree (never the index)."""
+def apply_to_checkout(top: Path, patch: str) -> bool:
+    """Apply the verified patch to the user's working tree (never the index). False when the
+    working tree already holds it."""
     if not patch.strip():
-        return
+        return False
     check = gitcmd.run(["apply", "--check", "-"], place(top), stdin_text=patch, timeout=60)
     if check.returncode != 0:
         reverse = ["apply", "--check", "--reverse", "-"]
         if gitcmd.run(reverse, place(top), stdin_text=patch, timeout=60).returncode == 0:
-            raise RepositoryError(
-                "the fix is already in your working tree (the patch applies in reverse)",
-                hint="nothing to do; `git diff` shows it",
-            )
+            return False
         raise RepositoryError(
             "the fix does not apply to your working tree: " + check.stderr.strip(),
             hint="your files changed since the run started; merge the branch instead",
@@ -507,6 +505,7 @@ def apply_to_checkout(top: Path, patch: str) -> None:
     result = gitcmd.run(["apply", "-"], place(top), stdin_text=patch, timeout=60)
     if result.returncode != 0:
         raise RepositoryError("git apply failed: " + result.stderr.strip())
+    return True
 
 
 def with_branch(workspace: Workspace, branch: str) -> Workspace:
