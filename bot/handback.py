@@ -26,6 +26,7 @@ from pathlib import Path
 from bot import gitcmd
 from bot import workspace as ws
 from bot.errors import RepositoryError
+from bot.leftovers import clean_leftovers
 
 FIX_PATCH = "fix.patch"
 
@@ -108,7 +109,7 @@ def hook_run(top: Path, run_id: str) -> Iterator[HookRun]:
             ) from None
         notes = recover(top, folder)
         # worktrees and folders of other killed runs (fix, action) go too, live ones stay
-        cleaned = ws.clean_leftovers(ws.open_repository(top)[0])
+        cleaned = clean_leftovers(ws.open_repository(top)[0])
         notes += [cleaned] if cleaned else []
         scratch = Path(tempfile.mkdtemp(prefix="mendbot-hook-")).resolve()
         record = folder / "run.json"

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.deadline import Deadline, bounded
 from bot.errors import RepositoryError, TestSetupError
 from bot.handback import HookRun, git_common_dir, hand_back, hook_run
+from bot.ignored import bring_ignored
 from bot.models import RunResult, RunStatus, TestRun, Trigger, TriggerKind
 from bot.pipeline import Progress
 from bot.related import Related, load_coverage_map, related_tests, save_coverage_map
@@ -290,7 +291,7 @@ def _check(
     progress.stage("related tests", "finding the tests related to the changed files")
     export = run.scratch / "tree"
     ws.export_tree(run.top, base.commit, export)
-    ws.bring_ignored(run.top, export)  # generated files the tests may need, as in a fix run
+    bring_ignored(run.top, export)  # generated files the tests may need, as in a fix run
     project_dir = export / subdir if subdir else export
     map_path = coverage_map_path(run.top)
     related = Related(tests=())

@@ -21,15 +21,20 @@ from pathlib import Path
 
 from bot import gitcmd, proc
 from bot.errors import RepositoryError
+from bot.ignored import bring_ignored, copy_ignored
+from bot.leftovers import (
+    FINAL_PREFIX,
+    OWNER_FILE,
+    WORKTREE_PREFIX,
+    clean_leftovers,
+    owner_record,
+    repository_lock,
+)
 from bot.models import Trigger, Workspace
 
 IDENTITY = gitcmd.IDENTITY
 REJECTED_PREFIX = "refs/mendbot/rejected"
 RUNS_PREFIX = "refs/mendbot/runs"
-WORKTREE_PREFIX = "mendbot-wt-"
-FINAL_PREFIX = "mendbot-final-"
-OWNER_FILE = ".mendbot-owner"
-LOCK_WAIT = 10.0  # seconds a second run waits for the first to finish before refusing
 
 # mendbot's own worktrees: their folder -> where git finds their metadata. Filled when a
 # worktree is created (before any test runs), so that no git command mendbot runs in one
@@ -141,125 +146,6 @@ def check_writable(repository: Repository) -> None:
                 "worktree: run it where you can write (a clone of your own, or make "
                 f"{folder} writable); nothing was changed",
             ) from None
-
-
-# -- processes that own things ---------------------------------------------------------------
-def process_start(pid: int) -> str:
-    """When process ``pid`` started (in clock ticks since boot), "" when there is none: with
-    the pid it names a process uniquely, pid reuse included."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return fields[19] if len(fields) > 19 else ""
-
-
-def owner_record() -> dict[str, object]:
-    return {"pid": os.getpid(), "start": process_start(os.getpid()), "since": time.time()}
-
-
-def owner_alive(record: Mapping[str, object]) -> bool:
-    pid = record.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    start = process_start(pid)
-    return bool(start) and start == record.get("start")
-
-
-def _read_owner(path: Path) -> dict[str, object] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-@contextlib.contextmanager
-def repository_lock(repository: Repository, wait: float = LOCK_WAIT) -> Iterator[None]:
-    """One mendbot run per repository at a time (``<common-dir>/mendbot/lock``, holding the
-    owner's pid). A lock whose owner is gone is taken over; a live one is waited for a little,
-    then refused with the owner's pid."""
-    path = repository.common_dir / "mendbot" / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    give_up = time.monotonic() + wait
-    record = owner_record()
-    while True:
-        try:
-            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            owner = _read_owner(path)
-            if owner is None or not owner_alive(owner):
-                # a dead run's lock (or one being written this instant: look again)
-                if owner is not None or _older_than(path, 2.0):
-                    with contextlib.suppress(FileNotFoundError):
-                        path.unlink()
-                    continue
-            elif owner.get("pid") == os.getpid():
-                raise RepositoryError(
-                    "this process is already running mendbot on this repository"
-                ) from None
-            if time.monotonic() > give_up:
-                pid = owner.get("pid") if owner else "?"
-                raise RepositoryError(
-                    f"another mendbot run (pid {pid}) is working on {repository.top}",
-                    hint=f"wait for it to finish, or stop it (`kill {pid}`); its lock is {path}",
-                ) from None
-            time.sleep(0.2)
-            continue
-        with os.fdopen(handle, "w") as out:
-            json.dump(record, out)
-        break
-    try:
-        yield
-    finally:
-        if _read_owner(path) == json.loads(json.dumps(record)):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-
-
-def _older_than(path: Path, seconds: float) -> bool:
-    try:
-        return time.time() - path.stat().st_mtime > seconds
-    except OSError:
-        return True
-
-
-def clean_leftovers(repository: Repository) -> str:
-    """Remove what an interrupted run (killed, say) left: its worktrees (their folders and
-    git's records of them) and its temporary folders. Never one whose owner still runs.
-    Returns one line saying what was removed, "" when there was nothing."""
-    top = repository.top
-    worktrees = folders = 0
-    listing = run_git(["worktree", "list", "--porcelain"], top, check=False)
-    for line in listing.splitlines():
-        if not line.startswith("worktree "):
-            continue
-        path = Path(line.removeprefix("worktree "))
-        folder = path.parent
-        if path == top or not folder.name.startswith((WORKTREE_PREFIX, FINAL_PREFIX)):
-            continue
-        owner = _read_owner(folder / OWNER_FILE)
-        if owner is not None and owner_alive(owner):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        worktrees += 1
-    common = str(repository.common_dir)
-    for folder in Path(tempfile.gettempdir()).glob("mendbot-*"):
-        if not folder.name.startswith((WORKTREE_PREFIX, FINAL_PREFIX)) or not folder.is_dir():
-            continue
-        owner = _read_owner(folder / OWNER_FILE)
-        if owner is None or owner.get("repository") != common or owner_alive(owner):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        folders += 1
-    prune(top)
-    if not worktrees and not folders:
-        return ""
-    return (
-        f"cleaned up after an interrupted run: removed {worktrees} stale worktree(s) and "
-        f"{folders} temporary folder(s)"
-    )
 
 
 def new_run_id() -> str:
@@ -679,132 +565,6 @@ def earlier_fix(workspace: Workspace) -> str:
         return ""
     fixed = meta.get("status") == "fixed" and meta.get("head") == tip
     return latest if fixed else ""
-
-
-# -- files git ignores that the tests may need -----------------------------------------------
-IGNORED_SKIPPED_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "__pycache__",
-        ".pytest_cache",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".tox",
-        ".nox",
-        ".venv",
-        "venv",
-        "node_modules",
-        ".eggs",
-        ".ipynb_checkpoints",
-        ".idea",
-        ".vscode",
-        ".aws",
-        ".ssh",
-        ".gnupg",
-        ".docker",
-    }
-)
-SECRET_NAMES = re.compile(
-    r"^(\.env.*|.*\.pem|.*\.key|id_.*|\.netrc|\.pypirc|\.git-credentials|.*credentials.*"
-    r"|.*\.p12|.*\.pfx|.*\.keystore|.*\.jks|\.npmrc|\.htpasswd|secrets?\..*)$",
-    re.IGNORECASE,
-)
-MAX_IGNORED_FILE = 20 * 1024 * 1024
-MAX_IGNORED_TOTAL = 100 * 1024 * 1024
-MAX_IGNORED_FILES = 20_000
-
-
-def _wanted_ignored(relative: Path) -> bool:
-    name = relative.name
-    if SECRET_NAMES.match(name) or name.endswith((".pyc", ".pyo")):
-        return False
-    return not any(part in IGNORED_SKIPPED_DIRS for part in relative.parts[:-1])
-
-
-def _ignored_files(top: Path) -> Iterator[Path]:
-    """The user's ignored files (relative to ``top``), without environments, caches and
-    secrets; symlinks are never followed."""
-    listing = run_git(
-        ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], top
-    )
-    for entry in listing.split("\0"):
-        if not entry:
-            continue
-        relative = Path(entry.rstrip("/"))
-        path = top / relative
-        if any(part in IGNORED_SKIPPED_DIRS for part in relative.parts):
-            continue
-        if path.is_symlink():
-            continue
-        if path.is_file():
-            if _wanted_ignored(relative):
-                yield relative
-            continue
-        for folder, dirs, files in os.walk(path):
-            here = Path(folder)
-            dirs[:] = sorted(
-                d
-                for d in dirs
-                if d not in IGNORED_SKIPPED_DIRS
-                and not (here / d).is_symlink()
-                and not (here / d / "pyvenv.cfg").exists()
-            )
-            if (here / "pyvenv.cfg").exists():
-                dirs[:] = []
-                continue
-            for name in sorted(files):
-                candidate = (here / name).relative_to(top)
-                if not (here / name).is_symlink() and _wanted_ignored(candidate):
-                    yield candidate
-
-
-def bring_ignored(top: Path, worktree: Path) -> str:
-    """Copy the user's ignored files the tests may need into ``worktree``; one line saying
-    what was brought, "" when nothing was (see ``copy_ignored``)."""
-    return copy_ignored(top, worktree)[0]
-
-
-def copy_ignored(top: Path, worktree: Path) -> tuple[str, frozenset[str]]:
-    """Copy the user's ignored files the tests may need (generated data, compiled
-    translations, build products) into the worktree: copies, never links into the user's
-    tree; never environments, caches or secrets; within a size cap. Returns one line saying
-    what was brought ("" when nothing was) and the repository-relative paths brought."""
-    count = size = skipped = 0
-    brought: set[str] = set()
-    for relative in _ignored_files(top):
-        if count >= MAX_IGNORED_FILES:
-            skipped += 1
-            break  # the rest is not even looked at
-        source, target = top / relative, worktree / relative
-        if target.exists() or target.is_symlink():
-            continue
-        try:
-            length = source.stat().st_size
-        except OSError:
-            continue
-        if length > MAX_IGNORED_FILE or size + length > MAX_IGNORED_TOTAL:
-            skipped += 1
-            continue
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target, follow_symlinks=False)
-        except OSError:
-            skipped += 1
-            continue
-        count += 1
-        size += length
-        brought.add(relative.as_posix())
-    if not count and not skipped:
-        return "", frozenset()
-    line = f"brought {count} file(s) git ignores ({size / 1024:.0f} KiB) into the worktree"
-    if skipped:
-        line += (
-            f"; {skipped} left out (a file over {MAX_IGNORED_FILE // (1024 * 1024)} MiB, or "
-            f"past {MAX_IGNORED_TOTAL // (1024 * 1024)} MiB or {MAX_IGNORED_FILES} files in all)"
-        )
-    return line + " (no environments, caches or secrets)", frozenset(brought)
 
 
 # -- a second checkout of a commit, for runs beside the worktree's -----------------------------
