@@ -1,0 +1,99 @@
+"""Fix templates: small, deterministic source edits at a suspicious line.
+
+Each template looks at the statement on a line and proposes ``Mutation`` values: a span of the
+original text and its replacement. Edits are made on the text, not by re-printing the tree, so
+a patch changes only the characters it must and the diff stays minimal.
+
+The families follow what template- and mutation-based program repair found to pay off on real
+bugs, and what real Python fixes look like, one module each: operators and boundaries
+(``operators``), names and attributes (``names``), conditions and guards (``conditions``),
+statements (``statements``), calls (``calls``), exceptions and contracts (``contracts``),
+literals (``literals``), syntax and imports (``syntax``). The tree queries they share are in
+``tree``; the order they are tried in is in ``priors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.engines.mutations.calls import dict_get, swap_arguments, wrap_unwrap
+from bot.engines.mutations.conditions import (
+    boolean_operator,
+    copied_guard,
+    empty_guard,
+    negate_condition,
+    none_guard,
+    widen_narrow,
+)
+from bot.engines.mutations.contracts import exception_contract, expected_from_tests
+from bot.engines.mutations.literals import constant_replacement
+from bot.engines.mutations.names import attribute_replacement, identifier_replacement
+from bot.engines.mutations.operators import (
+    binary_operator,
+    compare_operator,
+    identity_equality,
+    off_by_one,
+)
+from bot.engines.mutations.priors import PRIORS, prior
+from bot.engines.mutations.statements import (
+    delete_statement,
+    insert_statement,
+    return_value,
+)
+from bot.engines.mutations.syntax import import_repairs, syntax_repairs
+from bot.engines.mutations.tree import (
+    Mutation,
+    Offsets,
+    Site,
+    dump,
+    source_segment,
+    statement_at,
+    walk,
+)
+
+__all__ = [
+    "LINE_TEMPLATES",
+    "PRIORS",
+    "Mutation",
+    "Offsets",
+    "Site",
+    "dump",
+    "expected_from_tests",
+    "import_repairs",
+    "insert_statement",
+    "mutations_at",
+    "prior",
+    "source_segment",
+    "statement_at",
+    "syntax_repairs",
+    "walk",
+]
+
+LINE_TEMPLATES = (
+    compare_operator,
+    identity_equality,
+    binary_operator,
+    boolean_operator,
+    negate_condition,
+    widen_narrow,
+    off_by_one,
+    constant_replacement,
+    identifier_replacement,
+    attribute_replacement,
+    swap_arguments,
+    wrap_unwrap,
+    return_value,
+    dict_get,
+    none_guard,
+    empty_guard,
+    exception_contract,
+    insert_statement,
+    copied_guard,
+    delete_statement,
+)
+
+
+def mutations_at(site: Site) -> Iterator[Mutation]:
+    offsets = Offsets(site.text)
+    for template in LINE_TEMPLATES:
+        yield from template(site, offsets)
