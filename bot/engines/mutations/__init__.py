@@ -16,7 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.engines.mutations.calls import dict_get, swap_arguments, wrap_unwrap
+from bot.engines.mutations.calls import (
+    call_arguments,
+    dict_get,
+    sibling_method,
+    swap_arguments,
+    wrap_unwrap,
+)
 from bot.engines.mutations.conditions import (
     boolean_operator,
     copied_guard,
@@ -25,16 +31,22 @@ from bot.engines.mutations.conditions import (
     none_guard,
     widen_narrow,
 )
+from bot.engines.mutations.containers import iterate_slice, wrap_in_container
 from bot.engines.mutations.contracts import exception_contract, expected_from_tests
-from bot.engines.mutations.literals import constant_replacement
-from bot.engines.mutations.names import attribute_replacement, identifier_replacement
+from bot.engines.mutations.literals import asserted_literal, constant_replacement
+from bot.engines.mutations.names import attribute_replacement, identifier_replacement, outer_names
+from bot.engines.mutations.operands import clamps, operands
 from bot.engines.mutations.operators import (
     binary_operator,
     compare_operator,
+    comparison_shift,
+    computed_off_by_one,
     identity_equality,
     off_by_one,
 )
 from bot.engines.mutations.priors import PRIORS, prior
+from bot.engines.mutations.scope import held_expression, scope_clause, scope_condition
+from bot.engines.mutations.scope_statements import carried_assignment, missing_return, sibling_call
 from bot.engines.mutations.statements import (
     delete_statement,
     insert_statement,
@@ -71,6 +83,8 @@ __all__ = [
 
 LINE_TEMPLATES = (
     compare_operator,
+    comparison_shift,
+    computed_off_by_one,
     identity_equality,
     binary_operator,
     boolean_operator,
@@ -90,6 +104,23 @@ LINE_TEMPLATES = (
     insert_statement,
     copied_guard,
     delete_statement,
+    # the families below were added after the ones above; their order among equals follows
+    operands,
+    clamps,
+    scope_condition,
+    held_expression,
+    computed_off_by_one,
+    comparison_shift,
+    scope_clause,
+    carried_assignment,
+    sibling_call,
+    missing_return,
+    wrap_in_container,
+    iterate_slice,
+    outer_names,
+    asserted_literal,
+    sibling_method,
+    call_arguments,
 )
 
 

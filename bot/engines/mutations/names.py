@@ -10,6 +10,8 @@ from bot.engines.mutations.tree import (
     Mutation,
     Offsets,
     Site,
+    enclosing_class,
+    enclosing_functions,
     expressions,
     module_names,
     scope_names,
@@ -96,4 +98,54 @@ def attribute_replacement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 "attribute",
                 f"`.{node.attr}` -> `.{option}`",
                 "the code used the wrong attribute or method",
+            )
+
+
+def _self_attributes(site: Site) -> list[str]:
+    """Attributes the enclosing class sets on ``self``."""
+    cls = enclosing_class(site.tree, site.function)
+    if cls is None:
+        return []
+    found: list[str] = []
+    for node in walk(cls):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        ):
+            found.append(node.attr)
+    return list(dict.fromkeys(found))
+
+
+def outer_names(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """A name replaced by one of an enclosing function (a closure's variables and parameters),
+    or by the attribute of ``self`` it shadows (`limit` -> `self.limit`)."""
+    local = scope_names(site.function, site.tree)
+    outer: list[str] = []
+    for function in enclosing_functions(site.tree, site.function):
+        outer += [n for n in scope_names(function, site.tree) if n not in local]
+    outer = list(dict.fromkeys(outer))
+    attributes = _self_attributes(site)
+    for node in expressions(site.statement):
+        if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load):
+            continue
+        start, end = offsets.span(node)
+        for name in [n for n in outer if n != node.id][:6]:
+            yield Mutation(
+                start,
+                end,
+                name,
+                "enclosing-name",
+                f"`{node.id}` -> `{name}`",
+                "the code used the wrong variable of the enclosing function",
+            )
+        if node.id in attributes:
+            yield Mutation(
+                start,
+                end,
+                f"self.{node.id}",
+                "self-attribute",
+                f"`{node.id}` -> `self.{node.id}`",
+                "the code used a local where the object's own value was meant",
             )

@@ -13,6 +13,7 @@ from bot.engines.mutations.tree import (
     expressions,
     find_token,
     segment,
+    walk,
 )
 
 COMPARE_SWAPS: dict[type, list[tuple[type, str]]] = {
@@ -252,4 +253,79 @@ def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 f"`{source}` -> `{new}`",
                 "an index or bound was off by one",
                 size=2,
+            )
+
+
+def _parents(statement: ast.stmt) -> dict[int, ast.AST]:
+    return {id(child): node for node in walk(statement) for child in ast.iter_child_nodes(node)}
+
+
+def computed_off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """Off by one where an integer is computed rather than written: a length (`len(x) * [0]` ->
+    `(len(x) - 1) * [0]`) or the count that repeats a sequence (`n * " "`)."""
+    parents = _parents(site.statement)
+    computed: list[ast.expr] = []
+    for node in expressions(site.statement):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len":
+            computed.append(node)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for count, repeated in ((node.left, node.right), (node.right, node.left)):
+                sequence = isinstance(repeated, ast.List | ast.Tuple) or (
+                    isinstance(repeated, ast.Constant) and isinstance(repeated.value, str)
+                )
+                if sequence and isinstance(count, ast.Name | ast.Call | ast.Attribute):
+                    computed.append(count)
+    for expression in dict.fromkeys(computed):
+        start, end = offsets.span(expression)
+        source = site.text[start:end]
+        parent = parents.get(id(expression))
+        tight = isinstance(parent, ast.BinOp) and not isinstance(parent.op, ast.Add | ast.Sub)
+        tight = tight or isinstance(parent, ast.UnaryOp | ast.Attribute | ast.Subscript)
+        for operator in ("-", "+"):
+            new = f"({source} {operator} 1)" if tight else f"{source} {operator} 1"
+            yield Mutation(
+                start,
+                end,
+                new,
+                "computed-off-by-one",
+                f"`{source}` -> `{new}`",
+                "a computed count or length was off by one",
+                size=2,
+            )
+
+
+# `== c` widened to a range that ends or starts one further (`count == 0` -> `count <= 1`)
+SHIFTED_COMPARISONS: dict[type, tuple[tuple[str, int], ...]] = {
+    ast.Eq: (("<=", 1), (">=", -1)),
+    ast.NotEq: ((">", 1), ("<", -1)),
+}
+
+
+def comparison_shift(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """The operator and the integer constant of one comparison changed together."""
+    for node in expressions(site.statement):
+        if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+            continue
+        constant = node.comparators[0]
+        if not (isinstance(constant, ast.Constant) and type(constant.value) is int):
+            continue
+        current = COMPARE_TEXT.get(type(node.ops[0]))
+        if current is None:
+            continue
+        left_end = offsets.span(node.left)[1]
+        start, end = offsets.span(constant)
+        span = find_token(site.text, left_end, start, current, word=current.isalpha())
+        if span is None:
+            continue
+        between = site.text[span[1] : start]
+        source = site.text[span[0] : end]
+        for operator, delta in SHIFTED_COMPARISONS.get(type(node.ops[0]), ()):
+            new = f"{operator}{between}{constant.value + delta}"
+            yield Mutation(
+                span[0],
+                end,
+                new,
+                "comparison-shift",
+                f"`{source}` -> `{new}`",
+                "the comparison's bound and operator were both off",
             )

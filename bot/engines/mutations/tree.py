@@ -175,6 +175,41 @@ def find_token(
     return start + matches[0].start(), start + matches[0].end()
 
 
+def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The function's named parameters, without ``self`` and ``cls``."""
+    arguments = function.args
+    return [
+        a.arg
+        for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        if a.arg not in ("self", "cls")
+    ]
+
+
+def enclosing_functions(
+    tree: ast.Module, function: ast.AST | None
+) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions ``function`` is nested in, innermost first."""
+    if function is None:
+        return []
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    for node in walk(tree):
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node is not function
+            and any(child is function for child in walk(node))
+        ):
+            found.append(node)
+    return sorted(found, key=lambda node: -node.lineno)
+
+
+def enclosing_class(tree: ast.Module, function: ast.AST | None) -> ast.ClassDef | None:
+    """The class whose body defines ``function`` (directly), if any."""
+    for node in walk(tree):
+        if isinstance(node, ast.ClassDef) and any(child is function for child in node.body):
+            return node
+    return None
+
+
 def scope_names(function: ast.AST | None, tree: ast.Module) -> list[str]:
     """Local variable names of a function (parameters, assigned names, loop targets)."""
     if function is None:

@@ -1,0 +1,358 @@
+"""Each template family makes the edit it promises on a small function, and only edits that
+parse: the source after the edit is compared whole."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+
+from bot.engines.mutations import LINE_TEMPLATES, PRIORS, Mutation, Offsets, Site, statement_at
+from bot.engines.mutations.calls import call_arguments, sibling_method
+from bot.engines.mutations.containers import iterate_slice, wrap_in_container
+from bot.engines.mutations.literals import asserted_literal, compared_values, corrected_literal
+from bot.engines.mutations.names import outer_names
+from bot.engines.mutations.operands import clamps, operands
+from bot.engines.mutations.operators import comparison_shift, computed_off_by_one
+from bot.engines.mutations.scope import held_expression, scope_clause, scope_condition
+from bot.engines.mutations.scope_statements import (
+    carried_assignment,
+    missing_return,
+    sibling_call,
+)
+from bot.models import FailureClass
+
+Template = Callable[[Site, Offsets], Iterator[Mutation]]
+
+
+def edited(source: str, line: int, template: Template, message: str = "") -> list[str]:
+    """Every source ``template`` proposes at ``line``, each checked to parse."""
+    tree = ast.parse(source)
+    statement, function = statement_at(tree, line)
+    assert statement is not None
+    site = Site(source, tree, line, statement, function, FailureClass.LOGIC, (), (), message)
+    texts = [mutation.apply(source) for mutation in template(site, Offsets(source))]
+    for text in texts:
+        ast.parse(text)
+    return texts
+
+
+def test_operands_dropped_swapped_and_doubled() -> None:
+    source = "def label(prefix, name):\n    return prefix + name.title()\n"
+    found = edited(source, 2, operands)
+    assert source.replace("prefix + name.title()", "name.title()") in found
+    assert source.replace("prefix + name.title()", "prefix") in found
+    assert source.replace("prefix + name.title()", "name.title() + prefix") in found
+    assert source.replace("prefix + name.title()", "prefix + prefix") in found
+    area = "def area(width, height):\n    return width * height * 1\n"
+    identity = [
+        m.template
+        for m in operands(*_site(area, 2))
+        if m.apply(area) == area.replace("width * height * 1", "width * height")
+    ]
+    assert identity == ["operand-identity"]
+
+
+def test_commutative_operators_are_not_swapped() -> None:
+    source = "def area(width, height):\n    return width * height\n"
+    assert source.replace("width * height", "height * width") not in edited(source, 2, operands)
+
+
+def test_clamps_keep_the_running_best_or_a_floor_of_zero() -> None:
+    source = (
+        "def best_run(values):\n"
+        "    best = 0\n"
+        "    for value in values:\n"
+        "        best = value\n"
+        "    return best\n"
+    )
+    found = edited(source, 4, clamps)
+    assert source.replace("best = value", "best = max(best, value)") in found
+    assert source.replace("best = value", "best = min(best, value)") in found
+    assert source.replace("best = value", "best = max(value, 0)") in found
+    # a name assigned for the first time has no previous value to keep
+    fresh = "def f(a, b):\n    gap = a - b\n    return gap\n"
+    assert all("max(gap" not in text for text in edited(fresh, 2, clamps))
+
+
+def test_constant_conditions_and_returns_from_scope() -> None:
+    source = (
+        "def drain(queue):\n"
+        "    pending = list(queue)\n"
+        "    while True:\n"
+        "        pending.pop()\n"
+        "    return pending\n"
+    )
+    assert source.replace("while True", "while pending") in edited(source, 3, scope_condition)
+    balanced = (
+        "def balanced(text, limit):\n"
+        "    depth = 0\n"
+        "    for char in text:\n"
+        "        depth += 1 if char == '(' else -1\n"
+        "    return True\n"
+    )
+    found = edited(balanced, 5, scope_condition)
+    assert balanced.replace("return True", "return depth == 0") in found
+    assert balanced.replace("return True", "return depth == limit") in found
+
+
+def test_an_expression_computed_again_is_replaced_by_the_local_that_holds_it() -> None:
+    source = (
+        "def report(prices, discount):\n"
+        "    total = sum(prices)\n"
+        "    total -= discount\n"
+        "    return sum(prices)\n"
+    )
+    assert source.replace("return sum(prices)", "return total") in edited(
+        source, 4, held_expression
+    )
+
+
+def test_computed_lengths_and_counts_are_off_by_one_with_their_precedence_kept() -> None:
+    source = "def gaps(words):\n    return len(words) * [1]\n"
+    found = edited(source, 2, computed_off_by_one)
+    assert source.replace("len(words) * [1]", "(len(words) - 1) * [1]") in found
+    assert source.replace("len(words) * [1]", "(len(words) + 1) * [1]") in found
+
+
+def test_operator_and_constant_change_together() -> None:
+    source = "def single(items):\n    return len(items) == 0\n"
+    found = edited(source, 2, comparison_shift)
+    assert source.replace("== 0", "<= 1") in found
+    assert source.replace("== 0", ">= -1") in found
+
+
+def test_conditions_widened_and_narrowed_with_names_in_scope() -> None:
+    source = (
+        "def change(total, coins, note=None):\n"
+        "    for coin in coins:\n"
+        "        total -= coin\n"
+        "    if total < 0:\n"
+        "        return None\n"
+        "    return total\n"
+    )
+    found = edited(source, 4, scope_clause)
+    assert source.replace("if total < 0:", "if total < 0 or not coins:") in found
+    assert source.replace("if total < 0:", "if total < 0 and coins:") in found
+    assert source.replace("if total < 0:", "if total < 0 or note is None:") in found
+    optional = "def cut(text, limit=None):\n    if len(text) <= limit:\n        return text\n"
+    assert optional.replace("if len", "if limit is None or len") in edited(
+        optional, 2, scope_clause
+    )
+
+
+def test_a_value_is_carried_to_the_next_iteration() -> None:
+    source = (
+        "def steps(points):\n"
+        "    prev = points[0]\n"
+        "    out = []\n"
+        "    for point in points[1:]:\n"
+        "        out.append(point - prev)\n"
+        "    return out\n"
+    )
+    expected = source.replace(
+        "        out.append(point - prev)\n",
+        "        out.append(point - prev)\n        prev = point\n",
+    )
+    assert expected in edited(source, 5, carried_assignment)
+
+
+def test_the_loops_last_item_gets_the_sibling_call_after_the_loop() -> None:
+    source = (
+        "def lines(words, width):\n"
+        "    out, line = [], ''\n"
+        "    for word in words:\n"
+        "        if len(line) + len(word) > width:\n"
+        "            out.append(line)\n"
+        "            line = word\n"
+        "        else:\n"
+        "            line += word\n"
+        "    return out\n"
+    )
+    found = edited(source, 5, sibling_call)
+    assert source.replace("    return out\n", "    out.append(line)\n    return out\n") in found
+    assert all(text.endswith("    return out\n") for text in found)  # after the loop
+
+
+def test_a_function_that_builds_a_value_returns_it() -> None:
+    source = (
+        "def evens(values):\n"
+        "    found = []\n"
+        "    for value in values:\n"
+        "        if value % 2 == 0:\n"
+        "            found.append(value)\n"
+    )
+    assert source + "    return found\n" in edited(source, 5, missing_return)
+    returning = "def f(values):\n    found = []\n    return found\n"
+    assert edited(returning, 2, missing_return) == []
+
+
+def test_containers_and_slices() -> None:
+    source = "def subsets(items):\n    if not items:\n        return []\n    return items\n"
+    assert source.replace("return []", "return [[]]") in edited(source, 3, wrap_in_container)
+    loop = (
+        "def tail_sum(items, skip=0):\n"
+        "    total = 0\n"
+        "    for item in items:\n"
+        "        total += item\n"
+        "    return total\n"
+    )
+    found = edited(loop, 3, iterate_slice)
+    assert loop.replace("in items:", "in items[skip:]:") in found
+    assert loop.replace("in items:", "in items[1:]:") in found
+
+
+def test_names_of_the_enclosing_function_and_of_self() -> None:
+    source = (
+        "def scaler(factor, offset):\n"
+        "    def scale(value):\n"
+        "        return value * offset\n"
+        "    return scale\n"
+    )
+    assert source.replace("value * offset", "value * factor") in edited(source, 3, outer_names)
+    method = (
+        "class Meter:\n"
+        "    def __init__(self, limit):\n"
+        "        self.limit = limit\n"
+        "\n"
+        "    def over(self, value, limit=100):\n"
+        "        return value > limit\n"
+    )
+    assert method.replace("value > limit", "value > self.limit") in edited(method, 6, outer_names)
+
+
+def test_the_literal_that_produced_the_differing_part_takes_the_expected_text() -> None:
+    message = "AssertionError: assert 'width: 3' == 'width = 3'"
+    assert compared_values(message) == [("width: 3", "width = 3")]
+    assert corrected_literal(": ", "width: 3", "width = 3") == " = "
+    assert corrected_literal("width", "width: 3", "width = 3") is None  # the change is elsewhere
+    source = "def show(name, value):\n    return name + ': ' + str(value)\n"
+    found = edited(source, 2, asserted_literal, message)
+    assert found == [source.replace("': '", "' = '")]
+    formatted = "def show(name, value):\n    return f'{name}: {value}'\n"
+    found = edited(formatted, 2, asserted_literal, message)
+    assert found == [formatted.replace("f'{name}: {value}'", "f'{name} = {value}'")]
+    assert edited(source, 2, asserted_literal, "AssertionError: assert 3 == 4") == []
+
+
+def test_another_method_with_a_compatible_signature() -> None:
+    source = (
+        "class Window:\n"
+        "    def first(self, items):\n"
+        "        return items[0]\n"
+        "\n"
+        "    def last(self, items):\n"
+        "        return items[-1]\n"
+        "\n"
+        "    def pair(self, items, other):\n"
+        "        return items, other\n"
+        "\n"
+        "    def newest(self, items):\n"
+        "        return self.first(items)\n"
+    )
+    found = edited(source, 12, sibling_method)
+    assert source.replace("self.first(items)", "self.last(items)") in found
+    assert source.replace("self.first(items)", "self.pair(items)") not in found
+
+
+def test_arguments_removed_added_from_scope_and_flags_toggled() -> None:
+    source = (
+        "def render(rows, sep=',', strict=False):\n"
+        "    return sep.join(rows)\n"
+        "\n"
+        "def report(rows, sep):\n"
+        "    return render(rows, ';')\n"
+    )
+    found = edited(source, 5, call_arguments)
+    assert source.replace("render(rows, ';')", "render(rows)") in found
+    assert source.replace("render(rows, ';')", "render(rows, ';', strict=True)") in found
+    calling = source.replace("render(rows, ';')", "render(rows)")
+    assert calling.replace("render(rows)", "render(rows, sep)") in edited(
+        calling, 5, call_arguments
+    )
+    keyword = source.replace("render(rows, ';')", "render(rows, strict=True)")
+    assert keyword.replace("strict=True)", "strict=True, sep=sep)") in edited(
+        keyword, 5, call_arguments
+    )
+
+
+NEW_TEMPLATES = (
+    "drop-operand",
+    "swap-operands",
+    "duplicate-operand",
+    "operand-identity",
+    "clamp",
+    "condition-from-scope",
+    "held-expression",
+    "computed-off-by-one",
+    "comparison-shift",
+    "scope-clause",
+    "statement-from-scope",
+    "missing-return",
+    "wrap-container",
+    "iterate-slice",
+    "enclosing-name",
+    "self-attribute",
+    "asserted-literal",
+    "sibling-method",
+    "call-argument",
+)
+
+
+def test_every_template_the_families_make_has_a_prior_of_its_own() -> None:
+    """The families are ordered by priors of their own, not by the fallback, and the
+    templates listed here are the ones the engine makes on a sample of small functions."""
+    made = {
+        m.template
+        for template in LINE_TEMPLATES
+        for source, line, message in FAMILY_SAMPLES
+        for m in template(*_site(source, line, message))
+    }
+    assert set(NEW_TEMPLATES) <= made
+    for failure_class in (FailureClass.LOGIC, FailureClass.RUNTIME_SAFETY, FailureClass.CONTRACT):
+        missing = [t for t in made if t not in PRIORS[failure_class]]
+        assert missing == [], failure_class
+
+
+FAMILY_SAMPLES = (
+    ("def f(a, b):\n    best = 0\n    best = a - b\n    return best\n", 3, ""),
+    ("def f(a):\n    best = a * 1 + a\n    return best\n", 2, ""),
+    ("def f(xs):\n    while True:\n        xs.pop()\n", 2, ""),
+    ("def f(xs, k=0):\n    for x in xs:\n        print(len(xs) * [x] == 0)\n", 2, ""),
+    ("def f(xs, k=0):\n    for x in xs:\n        print(len(xs) * [x] == 0)\n", 3, ""),
+    ("def f(s):\n    return s + ':'\n", 2, "AssertionError: assert 'a:' == 'a='"),
+    ("def f(xs):\n    n = 0\n    for x in xs:\n        n += x\n    return True\n", 5, ""),
+    (
+        "def f(xs):\n    t = sum(xs)\n    out = []\n    for x in xs:\n"
+        "        out.append(sum(xs))\n",
+        5,
+        "",
+    ),
+    (
+        "def outer(a, b=None):\n    def inner(c):\n        if c > b:\n            return [a]\n"
+        "        return []\n    return inner\n",
+        3,
+        "",
+    ),
+    ("def outer(a):\n    def inner(c):\n        return []\n    return inner\n", 3, ""),
+    (
+        "class C:\n    def __init__(self, n):\n        self.n = n\n\n    def a(self, x):\n"
+        "        return x\n\n    def c(self, y):\n        return y\n\n"
+        "    def b(self, x, flag=False):\n        return self.a(n)\n",
+        12,
+        "",
+    ),
+    (
+        "def g(x, flag=False):\n    return x\n\ndef h(x, n):\n    prev = 0\n    for y in x:\n"
+        "        print(g(y), prev)\n",
+        7,
+        "",
+    ),
+)
+
+
+def _site(source: str, line: int, message: str = "") -> tuple[Site, Offsets]:
+    tree = ast.parse(source)
+    statement, function = statement_at(tree, line)
+    assert statement is not None
+    site = Site(source, tree, line, statement, function, FailureClass.LOGIC, (), (), message)
+    return site, Offsets(source)
