@@ -50,6 +50,19 @@ TEMPLATE_HINTS = {
     "is-vs-eq",
     "syntax",
     "import-name",
+    "operand",
+    "clamp",
+    "condition-from-scope",
+    "computed-off-by-one",
+    "comparison-shift",
+    "scope-clause",
+    "carried-assignment",
+    "statement-from-scope",
+    "missing-return",
+    "container-slice",
+    "enclosing-name",
+    "asserted-literal",
+    "call-variant",
 }
 REQUIRED_KEYS = {"description", "failure_class", "expect", "tags", "template_hint"}
 RUN_TIMEOUT = 20.0
