@@ -8,8 +8,11 @@ The families follow what template- and mutation-based program repair found to pa
 bugs, and what real Python fixes look like, one module each: operators and boundaries
 (``operators``), names and attributes (``names``), conditions and guards (``conditions``),
 statements (``statements``), calls (``calls``), exceptions and contracts (``contracts``),
-literals (``literals``), syntax and imports (``syntax``). The tree queries they share are in
-``tree``; the order they are tried in is in ``priors``.
+literals (``literals``), syntax and imports (``syntax``), operands, clamps and accumulators
+(``operands``), expressions and conditions built from the names in scope (``scope``),
+statements built from the surrounding code (``scope_statements``), containers and slices
+(``containers``). The tree queries they share are in ``tree``; the order they are tried in is
+in ``priors``.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ LINE_TEMPLATES = (
     insert_statement,
     copied_guard,
     delete_statement,
-    # the families below were added after the ones above; their order among equals follows
+    # among candidates of equal weight and size, the order of this tuple decides
     operands,
     clamps,
     scope_condition,
