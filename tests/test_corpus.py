@@ -63,6 +63,7 @@ TEMPLATE_HINTS = {
     "enclosing-name",
     "asserted-literal",
     "call-variant",
+    "call-argument",
 }
 REQUIRED_KEYS = {"description", "failure_class", "expect", "tags", "template_hint"}
 RUN_TIMEOUT = 20.0

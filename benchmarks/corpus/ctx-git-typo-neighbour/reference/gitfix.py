@@ -7,20 +7,20 @@ KNOWN = ("checkout", "cherry-pick", "clone", "commit", "diff", "pull", "push", "
 
 
 @dataclass(frozen=True)
-class Command:
-    script: str
-    output: str
+class Invocation:
+    line: str
+    stderr: str
 
 
 def _typed(command):
     """The subcommand the user typed: the first word after ``git``."""
-    parts = command.script.split()
+    parts = command.line.split()
     return parts[1] if len(parts) > 1 and parts[0] == "git" else ""
 
 
-def match(command):
+def is_unknown_subcommand(command):
     """Whether git refused the subcommand as unknown."""
-    return "is not a git command" in command.output and bool(_typed(command))
+    return "is not a git command" in command.stderr and bool(_typed(command))
 
 
 def _suggestions(typed):
@@ -28,8 +28,8 @@ def _suggestions(typed):
     return get_close_matches(typed, KNOWN, n=3, cutoff=0.6)
 
 
-def get_new_command(command):
+def corrected_line(command):
     """The command line with the mistyped subcommand replaced by the closest known one."""
     typed = _typed(command)
     best = _suggestions(typed)[0]
-    return command.script.replace(typed, best, 1)
+    return command.line.replace(typed, best, 1)
