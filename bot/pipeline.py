@@ -3,7 +3,9 @@
 passes their values along.
 
 Trust, in order: failing tests that pass when run again are flaky and never targets; passing
-tests that fail in reverse order are left out of the regression check (``gates/flaky.py``).
+tests that fail in reverse order are order-dependent: screening does not judge by them, but
+every test that passed at base in the normal order must pass after the patch in the normal
+order (``gates/flaky.py``).
 Candidates that delete behaviour or special-case the failing test's literals are refused before
 screening (``gates/overfit.py``). Screening gathers up to ``rank_pool`` plausible candidates,
 which are ranked by flags, behaviour on the passing tests' calls, size and prior
@@ -497,7 +499,17 @@ class Selection:
     has_coverage: bool
 
     @classmethod
-    def of(cls, current: TestRun, targets: Sequence[str], sources: Mapping[str, str]) -> Selection:
+    def of(
+        cls,
+        current: TestRun,
+        targets: Sequence[str],
+        sources: Mapping[str, str],
+        unreliable: frozenset[str] = frozenset(),
+    ) -> Selection:
+        """``unreliable``: passing tests screening does not judge by (their outcome depends
+        on the order; the proof, in the normal order, still requires them)."""
+        passing = tuple(n for n in current.passing if n not in unreliable)
+
         def index(nodeids: Sequence[str]) -> dict[str, dict[int, tuple[str, ...]]]:
             built: dict[str, dict[int, list[str]]] = {}
             for nodeid in nodeids:
@@ -510,9 +522,9 @@ class Selection:
 
         return cls(
             targets=tuple(targets),
-            passing=tuple(current.passing),
+            passing=passing,
             failing_index=index([t for t in targets if "::" in t]),
-            passing_index=index(current.passing),
+            passing_index=index(passing),
             sources=sources,
             has_coverage=bool(current.coverage),
         )
@@ -577,7 +589,7 @@ def _round(
 ) -> TestRun | None:
     """Search for a candidate, prove it, commit it. Returns the new run or None."""
     targets = list(current.failing) + [e.path for e in current.collection_errors if e.path]
-    selection = Selection.of(current, targets, code)
+    selection = Selection.of(current, targets, code, state.flakiness.unreliable_guards)
     inputs = RoundInputs(
         number=number,
         settings=settings,

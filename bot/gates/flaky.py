@@ -5,9 +5,16 @@ ids, which pytest runs in the order given). Where the screening worker runs, tha
 of its children: it starts from the freshly collected suite, as a new pytest process would,
 without paying the start-up again. That run is also the first re-run of every failing
 test: a failing test that passes in it is flaky (or depends on the order), so it is not a
-target, and no patch is credited with "fixing" it. A test that passed at base and fails in the
-reversed run depends on the order of tests, so the regression check leaves it out. With
-``flaky_reruns`` above 1 the failing tests run again on their own as many more times.
+target, and no patch is credited with "fixing" it. With ``flaky_reruns`` above 1 the failing
+tests run again on their own as many more times.
+
+Flakiness and order-dependence may explain a failure at base; they never excuse a failure a
+patch brings. A test that passed at base in the normal order and fails in the reversed run
+depends on the order of tests: it is reported, and screening (which runs tests in an order of
+its own) does not judge candidates by it, but the proof and the final runs run the suite in
+the normal order, where it must pass as it did at base. Only tests that failed at base and
+passed again (``excluded``) are left out of the comparison. A test that ran out of time in the
+reversed run is slow, not order-dependent.
 
 A test that hit the per-test time limit at base is not re-run: a hang is seldom flaky, and
 waiting the limit out again would double what a hang costs.
@@ -44,6 +51,13 @@ class Flakiness:
 
     @property
     def excluded(self) -> frozenset[str]:
+        """Tests left out of every comparison: they failed at base and passed again."""
+        return frozenset(self.flaky)
+
+    @property
+    def unreliable_guards(self) -> frozenset[str]:
+        """Tests screening does not judge a candidate by: the flaky ones, and those whose
+        outcome depends on the order (screening runs tests in an order of its own)."""
         return frozenset(self.flaky) | frozenset(self.order_dependent)
 
     def to_json(self) -> list[dict[str, str]]:
@@ -67,8 +81,8 @@ class Flakiness:
             found.append(f"{len(self.flaky)} flaky (not repaired): {', '.join(self.flaky[:5])}")
         if self.order_dependent:
             found.append(
-                f"{len(self.order_dependent)} order-dependent (left out of the regression "
-                f"check): {', '.join(self.order_dependent[:5])}"
+                f"{len(self.order_dependent)} order-dependent (must still pass in the normal "
+                f"order): {', '.join(self.order_dependent[:5])}"
             )
         if self.not_rerun:
             found.append(f"{len(self.not_rerun)} timed out at base, not re-run")
@@ -154,7 +168,8 @@ def detect(
                 "in reverse order"
             )
     for nodeid in baseline.passing:
-        if nodeid in again and again[nodeid].outcome.is_bad:
+        # a test that ran out of time is slow: slowness is not a dependence on order
+        if nodeid in again and again[nodeid].outcome in (Outcome.FAILED, Outcome.ERROR):
             dependent.append(nodeid)
             detail[nodeid] = (
                 f"passed at base, {again[nodeid].outcome.value} when the suite ran in reverse "
