@@ -284,6 +284,12 @@ def _run(
             worker_tag=tree,
             coverage=worker is not None,
         )
+        state.flakiness = flaky_gate.confirm(
+            runner,
+            state.flakiness,
+            per_test_timeout=per_test_timeout(baseline, settings.test_timeout),
+            deadline=state.deadline,
+        )
         if worker is not None:
             baseline = _with_coverage(runner, baseline, state, settings, tree)
         trust.keeper.excluded = state.excluded
@@ -314,7 +320,7 @@ def _run(
     validator = Validator(
         runner, workspace, settings.validation, settings.workers, settings.test_timeout
     )
-    current = baseline
+    current = plain = baseline
     analysis: Analysis | None = None
     reason = ""
     for number in range(1, settings.max_rounds + 1):
@@ -374,6 +380,7 @@ def _run(
         if outcome is None:
             reason = _give_up_reason(state, analysis, number)
             break
+        plain = outcome
         current = flaky_gate.mask(outcome, state.excluded)
         if current.green:
             break
@@ -383,6 +390,14 @@ def _run(
     status = RunStatus.FIXED if current.green else RunStatus.NOT_FIXED
     if status is RunStatus.FIXED:
         reason = "all selected tests pass"
+        disagree = plain_failures(plain)
+        if disagree:
+            # claims are about plain pytest: whatever was left out as flaky, the user's own
+            # run of the selection on the final tree must pass for the run to say "fixed"
+            status = RunStatus.NOT_FIXED
+            reason = "plain pytest of the selection still fails on the patched tree: " + ", ".join(
+                disagree[:5]
+            )
     result_extra = {
         "screening": {**validator.stats.__dict__, "worker_starts": runner.worker_starts},
         "first_failures": sorted(first_failures),
@@ -402,6 +417,14 @@ def _run(
         analysis,
         result_extra,
     )
+
+
+def plain_failures(run: TestRun) -> list[str]:
+    """The tests (and files that did not collect) that make plain pytest fail in ``run``,
+    nothing masked."""
+    return [r.nodeid for r in run.results if r.outcome.is_bad] + [
+        e.path or "collection" for e in run.collection_errors
+    ]
 
 
 def _with_coverage(

@@ -8,16 +8,24 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import CliResult, git
-from test_gates_flow import FixedEngine, run_repair
+from conftest import BUGGY_CLAMP, CliResult, git
+from test_gates_flow import GENERAL, FixedEngine, run_repair
 
-from bot.models import RunStatus
+from bot.gates.flaky import detect
+from bot.models import Outcome, RunStatus
+from bot.sandbox.local import LocalSandbox
+from bot.testing.runner import TestRunner
 
 RunCli = Callable[..., CliResult]
 MakeRepo = Callable[..., Path]
+
+
+def tree_id_of(root: Path) -> str:
+    return git(root, "rev-parse", "HEAD^{tree}").strip()
 
 
 def plain_pytest(root: Path, *args: str) -> int:
@@ -104,3 +112,128 @@ def test_an_order_dependent_test_stays_in_the_regression_check_of_a_correct_patc
     # the order-dependent test ran in the final run, and passed there
     outcomes = result.extra["final"]["outcomes"]  # type: ignore[index]
     assert outcomes["tests/test_order.py::test_c_uses_prepared_state"] == "passed"
+
+
+# A unittest test whose subTest fails every time (pytest 9 reports the subtest's failure on
+# its own and the test itself as passed, then fails the test at the end of its report).
+SUBTEST_SUITE = {
+    "units.py": """
+        def to_metres(feet):
+            return feet * 0.3
+        """,
+    "tests/test_units.py": """
+        import unittest
+
+        from units import to_metres
+
+
+        class TestUnits(unittest.TestCase):
+            def test_zero(self):
+                self.assertEqual(to_metres(0), 0)
+
+            def test_conversions(self):
+                for feet, metres in [(0, 0.0), (10, 3.048)]:
+                    with self.subTest(feet=feet):
+                        self.assertAlmostEqual(to_metres(feet), metres)
+        """,
+}
+
+
+def test_a_subtest_that_fails_every_time_is_not_flaky(make_repo: MakeRepo, run_cli: RunCli) -> None:
+    root = make_repo(SUBTEST_SUITE)
+    assert plain_pytest(root) != 0
+    result = run_cli("fix", "--json", "--max-rounds", "1", cwd=root)
+    report = result.json()
+    assert report["status"] != "nothing_to_fix", report["reason"]
+    assert result.code != 0
+    assert report["extra"]["flaky"] == []
+    assert (
+        "tests/test_units.py::TestUnits::test_conversions"
+        in report["remaining_failures"] + report["fixed_tests"]
+    )
+
+
+def test_a_screening_child_reports_a_failed_subtest_as_a_failed_test(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(SUBTEST_SUITE)
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        wanted = [
+            "tests/test_units.py::TestUnits::test_conversions",
+            "tests/test_units.py::TestUnits::test_zero",
+        ]
+        forked = runner.run_forked(wanted, tag=tree_id_of(root), per_test_timeout=10, timeout=60)
+        assert forked is not None
+        outcomes = {r.nodeid: r.outcome for r in forked.results}
+        assert outcomes == {wanted[0]: Outcome.FAILED, wanted[1]: Outcome.PASSED}
+        failed = forked.by_id()[wanted[0]]
+        assert "3.048" in failed.message
+        # plain pytest agrees
+        plain = runner.run(timeout=60, per_test_timeout=10)
+        assert {r.nodeid: r.outcome for r in plain.results} == outcomes
+    finally:
+        runner.close()
+
+
+def test_fixed_means_plain_pytest_of_the_selection_passes_on_the_patched_tree(
+    make_repo: MakeRepo,
+) -> None:
+    # test_sometimes fails at base, passes in the two re-runs (so it is called flaky and
+    # left out), then fails again in every later run: the proof run of the patch among them
+    sometimes = """
+        from pathlib import Path
+
+        COUNTER = Path(__file__).with_name("runs.count")
+
+
+        def test_sometimes():
+            runs = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
+            COUNTER.write_text(str(runs))
+            assert runs in (2, 3), f"run {runs}"
+        """
+    root = make_repo(
+        {**BUGGY_CLAMP, "tests/test_sometimes.py": sometimes, ".gitignore": "*.count\\n"}
+    )
+    result = run_repair(root, FixedEngine([("general", {"shapes.py": GENERAL})]), final_runs=0)
+    flaky = [f["test"] for f in result.extra["flaky"]]  # type: ignore[attr-defined]
+    assert flaky == ["tests/test_sometimes.py::test_sometimes"]
+    assert result.status is RunStatus.NOT_FIXED
+    assert result.reason.startswith("plain pytest of the selection still fails")
+    assert "tests/test_sometimes.py::test_sometimes" in result.reason
+
+
+def test_a_test_that_is_slow_in_the_reversed_run_is_not_order_dependent(
+    make_repo: MakeRepo,
+) -> None:
+    # the second run of test_slow (the reversed one) takes longer than its time limit
+    slow = """
+        import time
+        from pathlib import Path
+
+        COUNTER = Path(__file__).with_name("runs.count")
+
+
+        def test_slow():
+            runs = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
+            COUNTER.write_text(str(runs))
+            if runs == 2:
+                time.sleep(5)
+
+
+        def test_broken():
+            assert 1 + 1 == 3
+        """
+    root = make_repo({"tests/test_slow.py": slow, ".gitignore": "*.count\\n"})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=2.0)
+        assert baseline.passing == ("tests/test_slow.py::test_slow",)
+        found = detect(
+            runner, baseline, reruns=1, per_test_timeout=1.0, deadline=time.monotonic() + 60
+        )
+    finally:
+        runner.close()
+    assert found.reversed_run is not None
+    assert found.reversed_run.by_id()["tests/test_slow.py::test_slow"].outcome is Outcome.TIMEOUT
+    assert found.order_dependent == ()

@@ -205,6 +205,36 @@ def detect(
     )
 
 
+def confirm(
+    runner: TestRunner, found: Flakiness, *, per_test_timeout: float, deadline: float
+) -> Flakiness:
+    """The flaky tests, run once more by plain pytest: a test that fails there again has
+    failed in every plain run, so it is not flaky (whatever another re-run said; a screening
+    child and plain pytest must agree, and plain pytest is what the user runs)."""
+    if not found.flaky:
+        return found
+    options = option_arguments(runner.pytest_args, runner.project_dir)
+    run = runner.run(
+        [*options, *found.flaky],
+        timeout=max(10.0, deadline - time.monotonic()),
+        per_test_timeout=per_test_timeout,
+        selection=False,
+    )
+    if run.timed_out and not run.results:
+        return found
+    results = run.by_id()
+    failing_again = {
+        nodeid for nodeid in found.flaky if nodeid in results and results[nodeid].outcome.is_bad
+    }
+    if not failing_again:
+        return found
+    return dataclasses.replace(
+        found,
+        flaky=tuple(n for n in found.flaky if n not in failing_again),
+        detail={k: v for k, v in found.detail.items() if k not in failing_again},
+    )
+
+
 def final_runs(
     runner: TestRunner,
     count: int,
