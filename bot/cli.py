@@ -182,7 +182,13 @@ def print_human(result: RunResult, apply_hint: bool) -> None:
         out.print("[green]nothing to fix:[/green] all selected tests pass")
         return
     for round_ in result.rounds:
-        mark = "[green]kept[/green]" if round_.commit else "[red]rolled back[/red]"
+        mark = (
+            "[yellow]partial, unproven[/yellow]"
+            if round_.partial
+            else "[green]kept[/green]"
+            if round_.commit
+            else "[red]rolled back[/red]"
+        )
         sha = round_.commit[:10] if round_.commit else (round_.rejected_ref or "")
         out.print(
             f"round {round_.number} ({round_.engine}, {round_.template}) {mark} {sha}: "
@@ -202,9 +208,12 @@ def print_human(result: RunResult, apply_hint: bool) -> None:
             out.print(f"    still failing: {nodeid}")
     if result.diff:
         out.print(result.diff.rstrip(), markup=False, highlight=False)
+    partial = result.extra.get("partial")
+    if isinstance(partial, dict):
+        out.print(f"[yellow]kept aside:[/yellow] {partial.get('note', '')}")
     if result.branch:
         out.print(f"branch: {result.branch} (base {result.base[:10]})")
-        if apply_hint:
+        if apply_hint and result.status is RunStatus.FIXED:
             out.print(f"take the fix: git merge {result.branch}   or: mendbot fix --apply")
 
 

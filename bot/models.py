@@ -241,6 +241,7 @@ class Round:
     rejected_ref: str | None = None
     candidates_tried: int = 0
     duration_s: float = 0.0
+    partial: bool = False  # kept while the run went on, but the run did not end fixed
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,7 @@ class RunState:
     notes: list[str] = field(default_factory=list)  # said in the result's warnings
     cut_short: bool = False  # the budget ended a run (baseline or proof) before it finished
     out_of_time: bool = False  # the time left could not hold a proof, so none was started
+    start_head: str = ""  # the branch's commit before the first round
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -317,6 +318,7 @@ def _run(
             None,
         )
     state.base_sources = read_sources(workspace.project_dir)[0]
+    state.start_head = ws.current_commit(workspace)
     validator = Validator(
         runner, workspace, settings.validation, settings.workers, settings.test_timeout
     )
@@ -1218,8 +1220,11 @@ def _finish(
     analysis: Analysis | None,
     extra: Mapping[str, object] | None = None,
 ) -> RunResult:
+    partial: dict[str, object] = {}
+    if status is not RunStatus.FIXED and any(r.commit for r in state.rounds):
+        partial = _set_aside(workspace, state)
     head = ws.current_commit(workspace)
-    accepted = [r for r in state.rounds if r.commit]
+    accepted = [r for r in state.rounds if r.commit and not r.partial]
     branch = workspace.branch
     if not accepted and not workspace.reused_branch:
         ws.run_git(["checkout", "-q", "--detach"], workspace.worktree)
@@ -1259,6 +1264,7 @@ def _finish(
         extra={
             **(extra or {}),
             **trust_extra,
+            **({"partial": partial} if partial else {}),
             "baseline": _run_summary(baseline),
             "final": _run_summary(final),
             "usage": {e.name: dict(e.usage()) for e in ports.engines},
@@ -1275,6 +1281,34 @@ def _finish(
         duration_s=result.duration_s,
     )
     return result
+
+
+PARTIAL_PREFIX = "refs/mendbot/partial"
+
+
+def _set_aside(workspace: Workspace, state: RunState) -> dict[str, object]:
+    """Rounds kept on the way to a run that did not end fixed are partial and unproven: the
+    run offers nothing to merge or apply. They stay reachable under a ref of the run, and
+    the branch goes back to where it was before the first round."""
+    ref = f"{PARTIAL_PREFIX}/{workspace.run_id}"
+    head = ws.current_commit(workspace)
+    ws.run_git(["update-ref", ref, head], workspace.worktree)
+    ws.run_git(["reset", "-q", "--hard", state.start_head], workspace.worktree)
+    kept = [r for r in state.rounds if r.commit]
+    state.rounds[:] = [
+        dataclasses.replace(r, partial=True) if r.commit else r for r in state.rounds
+    ]
+    return {
+        "ref": ref,
+        "commit": head,
+        "rounds": [r.number for r in kept],
+        "tests_passing": sorted({t for r in kept for t in r.fixed_tests}),
+        "note": (
+            "partial and unproven: these rounds made some failing tests pass, but the run "
+            "did not end fixed, so they are not offered for merge; inspect them with "
+            f"`git diff {state.start_head[:10]} {ref}`"
+        ),
+    }
 
 
 def _trust_summary(

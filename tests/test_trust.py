@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import BUGGY_CLAMP, CliResult, git
 from test_gates_flow import GENERAL, FixedEngine, run_repair
 
+from bot.cli import print_human
 from bot.gates.flaky import detect
 from bot.models import Outcome, RunStatus
 from bot.sandbox.local import LocalSandbox
@@ -237,3 +239,33 @@ def test_a_test_that_is_slow_in_the_reversed_run_is_not_order_dependent(
     assert found.reversed_run is not None
     assert found.reversed_run.by_id()["tests/test_slow.py::test_slow"].outcome is Outcome.TIMEOUT
     assert found.order_dependent == ()
+
+
+def test_a_partial_round_is_kept_aside_and_never_offered(
+    make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # two bugs; the only candidate fixes one of them
+    shapes = textwrap.dedent(BUGGY_CLAMP["shapes.py"]).lstrip("\n")
+    two_bugs = shapes.replace("clamp(v * factor, 0, 100)", "clamp(v + factor, 0, 100)")
+    root = make_repo({**BUGGY_CLAMP, "shapes.py": two_bugs})
+    one_fixed = two_bugs.replace(
+        "value > high:\n        return low", "value > high:\n        return high"
+    )
+    result = run_repair(root, FixedEngine([("clamp only", {"shapes.py": one_fixed})]), max_rounds=2)
+    assert result.status is RunStatus.NOT_FIXED
+    partial = result.extra["partial"]  # type: ignore[index]
+    assert partial["tests_passing"] == ["tests/test_shapes.py::test_above"]
+    assert "partial and unproven" in partial["note"]
+    # nothing to merge or apply: no branch, no diff, no claim of a fixed test
+    assert result.branch == "" and result.diff == "" and result.fixed_tests == ()
+    assert git(root, "branch", "--list", "mendbot/*").strip() == ""
+    # the partial work stays reachable under the run's ref
+    ref = partial["ref"]
+    assert ref == f"refs/mendbot/partial/{result.run_id}"
+    assert "return high" in git(root, "diff", result.base, ref)
+    kept = [r for r in result.rounds if r.commit]
+    assert kept and all(r.partial for r in kept)
+    print_human(result, apply_hint=True)
+    shown = capsys.readouterr().err
+    assert "git merge" not in shown and "--apply" not in shown
+    assert "partial, unproven" in shown and ref in shown

@@ -244,6 +244,8 @@ def _round_row(round_: Round) -> str:
     commit = f"`{_short(round_.commit)}`" if round_.commit else "rolled back"
     if round_.rejected_ref:
         commit += f" (attempt kept at {code(round_.rejected_ref)})"
+    if round_.partial:
+        commit += " (partial, unproven: not offered)"
     files = ", ".join(code(f) for f in round_.files) or "-"
     fixed = str(len(round_.fixed_tests))
     return (

@@ -34,6 +34,7 @@ def _result_to_json(result: RunResult) -> dict[str, Any]:
                 "description": r.description,
                 "root_cause": r.root_cause,
                 "rejected_ref": r.rejected_ref,
+                "partial": r.partial,
                 "duration_s": r.duration_s,
             }
             for r in result.rounds
