@@ -65,6 +65,25 @@ def pytest_addoption(parser: Any) -> None:
     group.addoption("--mendbot-out", default=None)
     group.addoption("--mendbot-serve", default=None)
     group.addoption("--mendbot-coverage", default=None)
+    group.addoption("--mendbot-order", default=None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """``--mendbot-order=FILE`` (one node id a line): run those of the collected tests, in
+    that order. The node ids never go on the command line, so the user's own arguments
+    (``--deselect X``, ``-k``, paths) stay as they are, whatever the ids look like."""
+    path = config.getoption("mendbot_order", None)
+    if not path:
+        return
+    wanted = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
+    by_id = {item.nodeid: item for item in items}
+    chosen = [by_id[nodeid] for nodeid in dict.fromkeys(wanted) if nodeid in by_id]
+    kept = {id(item) for item in chosen}
+    left_out = [item for item in items if id(item) not in kept]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+    items[:] = chosen
 
 
 @pytest.hookimpl(tryfirst=True)

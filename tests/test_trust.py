@@ -17,7 +17,7 @@ from conftest import BUGGY_CLAMP, CliResult, git
 from test_gates_flow import GENERAL, FixedEngine, run_repair
 
 from bot.cli import print_human
-from bot.gates.flaky import detect
+from bot.gates.flaky import detect, option_arguments
 from bot.models import Outcome, RunStatus
 from bot.sandbox.local import LocalSandbox
 from bot.testing.runner import TestRunner
@@ -269,3 +269,38 @@ def test_a_partial_round_is_kept_aside_and_never_offered(
     shown = capsys.readouterr().err
     assert "git merge" not in shown and "--apply" not in shown
     assert "partial, unproven" in shown and ref in shown
+
+
+def test_the_reversed_run_keeps_the_users_arguments_whole(make_repo: MakeRepo) -> None:
+    suite = """
+        import pytest
+
+
+        @pytest.mark.parametrize("text", ["a b", "-x", "--deselect"])
+        def test_words(text):
+            assert text
+
+
+        def test_left_out():
+            assert False, "deselected by the user"
+
+
+        def test_broken():
+            assert 1 + 1 == 3
+        """
+    root = make_repo({"tests/test_args.py": suite})
+    arguments = ("--deselect", "tests/test_args.py::test_left_out", "tests/test_args.py")
+    runner = TestRunner(LocalSandbox(), root, root, arguments, autoload=False)
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=5.0)
+        ran = [r.nodeid for r in baseline.results]
+        assert "tests/test_args.py::test_left_out" not in ran and len(ran) == 4
+        found = detect(
+            runner, baseline, reruns=2, per_test_timeout=5.0, deadline=time.monotonic() + 60
+        )
+    finally:
+        runner.close()
+    assert found.reversed_run is not None
+    assert [r.nodeid for r in found.reversed_run.results] == ran[::-1]
+    assert found.flaky == () and found.order_dependent == () and found.reruns == 2
+    assert option_arguments(arguments, root) == ["--deselect", "tests/test_args.py::test_left_out"]

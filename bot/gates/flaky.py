@@ -1,7 +1,8 @@
 """Flaky tests: told apart from real failures before repairing, and final runs after it.
 
-Before any repair, the whole suite runs once more with the test order reversed (explicit node
-ids, which pytest runs in the order given). Where the screening worker runs, that run is one
+Before any repair, the whole suite runs once more with the test order reversed (the node ids
+go to mendbot's plugin in a file, never on the command line, so the user's own arguments stay
+whole whatever the ids look like). Where the screening worker runs, that run is one
 of its children: it starts from the freshly collected suite, as a new pytest process would,
 without paying the start-up again. That run is also the first re-run of every failing
 test: a failing test that passes in it is flaky (or depends on the order), so it is not a
@@ -100,6 +101,52 @@ def mask(run: TestRun, excluded: Collection[str]) -> TestRun:
     )
 
 
+# pytest's own options that take their value as the next argument
+VALUE_OPTIONS = frozenset(
+    {
+        "-k",
+        "-m",
+        "-p",
+        "-c",
+        "-o",
+        "-W",
+        "-r",
+        "--deselect",
+        "--ignore",
+        "--ignore-glob",
+        "--rootdir",
+        "--confcutdir",
+        "--basetemp",
+        "--maxfail",
+        "--tb",
+        "--durations",
+        "--durations-min",
+        "--import-mode",
+        "--override-ini",
+        "--pythonwarnings",
+        "--capture",
+        "--log-level",
+        "--log-cli-level",
+        "--log-file",
+        "--log-format",
+        "--junitxml",
+        "--junit-xml",
+        "--junit-prefix",
+        "--cov",
+        "--cov-report",
+        "--cov-config",
+        "--cov-fail-under",
+        "--dist",
+        "--numprocesses",
+        "-n",
+        "--timeout",
+        "--inifile",
+        "--config-file",
+        "--doctest-glob",
+    }
+)
+
+
 def option_arguments(pytest_args: Sequence[str], project_dir: Path) -> list[str]:
     """The pytest arguments that are options, not test selections.
 
@@ -107,9 +154,18 @@ def option_arguments(pytest_args: Sequence[str], project_dir: Path) -> list[str]
     run in file order again, so selections are left out and options are kept.
     """
     kept: list[str] = []
+    value_of_option = False
     for argument in pytest_args:
+        if value_of_option:  # ``--deselect tests/a.py::t``: the value goes with its option
+            kept.append(argument)
+            value_of_option = False
+            continue
+        if argument.startswith("-"):
+            kept.append(argument)
+            value_of_option = argument in VALUE_OPTIONS
+            continue
         target = argument.split("::", 1)[0]
-        if not argument.startswith("-") and ("::" in argument or (project_dir / target).exists()):
+        if "::" in argument or (project_dir / target).exists():
             continue
         kept.append(argument)
     return kept
@@ -138,7 +194,6 @@ def detect(
     if not failing and not baseline.passing:
         return Flakiness(not_rerun=timed_out, skipped_because="no test to re-run")
     order = [r.nodeid for r in reversed(baseline.results) if r.nodeid not in timed_out]
-    options = option_arguments(runner.pytest_args, runner.project_dir)
     remaining = max(10.0, deadline - time.monotonic())
     reversed_run = None
     if worker_tag is not None:
@@ -150,12 +205,7 @@ def detect(
             coverage=coverage,
         )
     if reversed_run is None:
-        reversed_run = runner.run(
-            [*options, *order],
-            timeout=remaining,
-            per_test_timeout=per_test_timeout,
-            selection=False,
-        )
+        reversed_run = runner.run(order=order, timeout=remaining, per_test_timeout=per_test_timeout)
     flaky: list[str] = []
     dependent: list[str] = []
     detail: dict[str, str] = {}
@@ -181,10 +231,9 @@ def detect(
         if not still or time.monotonic() > deadline:
             break
         run = runner.run(
-            [*options, *still],
+            order=still,
             timeout=max(10.0, deadline - time.monotonic()),
             per_test_timeout=per_test_timeout,
-            selection=False,
         )
         done += 1
         results = run.by_id()
@@ -213,12 +262,10 @@ def confirm(
     child and plain pytest must agree, and plain pytest is what the user runs)."""
     if not found.flaky:
         return found
-    options = option_arguments(runner.pytest_args, runner.project_dir)
     run = runner.run(
-        [*options, *found.flaky],
+        order=found.flaky,
         timeout=max(10.0, deadline - time.monotonic()),
         per_test_timeout=per_test_timeout,
-        selection=False,
     )
     if run.timed_out and not run.results:
         return found
