@@ -146,3 +146,23 @@ def test_loops_and_conditional_expressions_count_as_conditions(old: str, new: st
     source = f"def f(n, a=1, b=2):\n    {old}    return n\n"
     report = inspect_edit(source, source.replace(old, new))
     assert report.rejected is not None and report.rejected.kind == "condition-constant"
+
+
+def test_a_guard_clause_beside_a_changed_return_is_not_a_constant_return() -> None:
+    old = "def is_prefix(word, text):\n    return len(word) > 0 and text.startswith(word)\n"
+    guarded = (
+        "def is_prefix(word, text):\n    if not word:\n        return False\n"
+        "    return text.startswith(word)\n"
+    )
+    assert inspect_edit(old, guarded).findings == ()
+    # a constant that replaces the computation is still one, guard or not
+    constant = (
+        "def is_prefix(word, text):\n    if not word:\n        return False\n    return True\n"
+    )
+    assert [f.kind for f in inspect_edit(old, constant).findings] == ["returns-constant"]
+    # a condition on something that is not an input does not make a guard clause
+    unrelated = (
+        "def is_prefix(word, text):\n    if not DEBUG:\n        return False\n"
+        "    return text.startswith(word)\n"
+    )
+    assert [f.kind for f in inspect_edit(old, unrelated).findings] == ["returns-constant"]

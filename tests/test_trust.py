@@ -304,3 +304,37 @@ def test_the_reversed_run_keeps_the_users_arguments_whole(make_repo: MakeRepo) -
     assert [r.nodeid for r in found.reversed_run.results] == ran[::-1]
     assert found.flaky == () and found.order_dependent == () and found.reruns == 2
     assert option_arguments(arguments, root) == ["--deselect", "tests/test_args.py::test_left_out"]
+
+
+PREFIX = {
+    "words.py": """
+        def is_prefix(word, text):
+            return len(word) >= 0 and text.startswith(word)
+        """,
+    "tests/test_words.py": """
+        from words import is_prefix
+
+
+        def test_prefix():
+            assert is_prefix("ab", "abc")
+
+
+        def test_other():
+            assert not is_prefix("b", "abc")
+
+
+        def test_empty_word_is_no_prefix():
+            assert not is_prefix("", "abc")
+        """,
+}
+
+
+def test_a_guard_clause_fix_is_kept(make_repo: MakeRepo) -> None:
+    root = make_repo(PREFIX)
+    guarded = (
+        "def is_prefix(word, text):\n    if not word:\n        return False\n"
+        "    return text.startswith(word)\n"
+    )
+    result = run_repair(root, FixedEngine([("guard clause", {"words.py": guarded})]))
+    assert result.status is RunStatus.FIXED, (result.reason, result.rounds)
+    assert result.fixed_tests == ("tests/test_words.py::test_empty_word_is_no_prefix",)

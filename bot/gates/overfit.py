@@ -7,7 +7,9 @@ edit touches). What each kind means, and whether it rejects the patch or only fl
   ``True``/``False`` (or another constant). That deletes a branch while looking like an edit;
   a maintainer who wants the branch gone removes it.
 * ``returns-constant`` (reject): a ``return`` that computed a value now returns a constant.
-  The tests pass because the constant happens to be what they expect.
+  The tests pass because the constant happens to be what they expect. A guard clause (an
+  early ``return <constant>`` under a condition that tests an input, with a computed return
+  still after it) is a boundary fix, not this.
 * ``swallows-errors`` (reject for a bare ``except:`` or ``except Exception``/``BaseException``
   whose body does nothing; flag for a named exception): errors that showed the bug vanish.
   Ignoring one specific exception is sometimes the intended behaviour, so that is only flagged.
@@ -350,6 +352,36 @@ def _does_nothing(handler: ast.ExceptHandler) -> bool:
     return True
 
 
+def _argument_names(function: ast.AST) -> set[str]:
+    arguments = getattr(function, "args", None)
+    if not isinstance(arguments, ast.arguments):
+        return set()
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return {a.arg for a in every} - {"self", "cls"}
+
+
+def _guard_clause_returns(function: ast.AST) -> set[int]:
+    """Ids of the constant returns that are guard clauses: an early ``return <constant>``
+    under a condition that tests an input, in a function that still returns a computed
+    value elsewhere. A guard clause is how a boundary fix looks, not a deleted computation."""
+    inputs = _argument_names(function)
+    returns = [n for n in _nested(function) if isinstance(n, ast.Return)]
+    if not inputs or not any(r.value is not None and not _is_constant(r.value) for r in returns):
+        return set()
+    found: set[int] = set()
+    for node in _nested(function):
+        if not isinstance(node, ast.If):
+            continue
+        tested = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+        if not tested & inputs:
+            continue
+        for branch in (node.body, node.orelse):
+            if branch and isinstance(branch[-1], ast.Return) and _is_constant(branch[-1].value):
+                found.add(id(branch[-1]))
+    return found
+
+
 def _check_pair(
     name: str, old: ast.AST, new: ast.AST, literals: frozenset[Literal], path: str
 ) -> list[Finding]:
@@ -378,8 +410,11 @@ def _check_pair(
         r for r in _added(new_returns, old_returns) if isinstance(r, ast.Return) and r.value
     ]
     lost_values = [r for r in lost_values if not _is_constant(r.value)]
+    guard_clauses = _guard_clause_returns(new)
     for returned in _added(old_returns, new_returns):
         assert isinstance(returned, ast.Return)
+        if id(returned) in guard_clauses:
+            continue  # `if not x: return False` keeps a computed return after it
         if returned.value is not None and _is_constant(returned.value) and lost_values:
             add(
                 "returns-constant",
