@@ -396,10 +396,9 @@ def _run(
         if disagree:
             # claims are about plain pytest: whatever was left out as flaky, the user's own
             # run of the selection on the final tree must pass for the run to say "fixed"
-            status = RunStatus.NOT_FIXED
-            reason = "plain pytest of the selection still fails on the patched tree: " + ", ".join(
-                disagree[:5]
-            )
+            status, current = RunStatus.NOT_FIXED, plain
+            shown = ", ".join(disagree[:5])
+            reason = f"plain pytest of the selection still fails on the patched tree: {shown}"
     result_extra = {
         "screening": {**validator.stats.__dict__, "worker_starts": runner.worker_starts},
         "first_failures": sorted(first_failures),
@@ -1242,6 +1241,10 @@ def _finish(
         f"round {g['round']}: the overfitting guards flagged the patch ({g['detail']}); review it"
         for g in state.gates
         if g["name"] == "overfitting guards" and str(g["detail"]).startswith("flagged")
+    ] + [
+        f"round {g['round']}: {g['name']} raised a doubt: {g['detail']}"
+        for g in state.gates
+        if g["status"] == "doubt"
     ]
     result = RunResult(
         status=status,

@@ -103,6 +103,7 @@ def test_a_fixed_bug_reports_every_gate_and_the_coverage_numbers(
         "total_before": 87.5,
         "total_after": 100.0,
         "percent": 100.0,
+        "other_interpreters": {},
     }
     gates = gates_of(extra)
     assert gates["coverage of changed lines"] == (
@@ -138,16 +139,21 @@ def test_warm_cache():
 def test_a_flaky_test_is_reported_and_not_fixed(make_repo: MakeRepo, run_cli: RunCli) -> None:
     root = make_repo({**BUGGY_CLAMP, "tests/test_cache.py": FLAKY_TEST})
     result = run_cli("fix", "--json", cwd=root)
-    assert result.code == 0, result.stderr
     report = result.json()
-    assert report["status"] == "fixed"
-    assert report["fixed_tests"] == ["tests/test_shapes.py::test_above"]
+    # the flaky test fails in every fresh tree (its marker is not committed), so plain pytest
+    # of the patched tree fails too: the run does not claim "fixed", and the round that
+    # fixed test_above is kept aside, not offered
+    assert result.code == 1, result.stderr
+    assert report["status"] == "not_fixed"
+    assert report["reason"].startswith("plain pytest of the selection still fails")
+    assert "tests/test_cache.py::test_warm_cache" in report["reason"]
+    assert report["extra"]["partial"]["tests_passing"] == ["tests/test_shapes.py::test_above"]
     flaky = report["extra"]["flaky"]
     assert [(f["test"], f["kind"]) for f in flaky] == [
         ("tests/test_cache.py::test_warm_cache", "flaky")
     ]
     assert "passed when the suite ran again" in flaky[0]["detail"]
-    assert "tests/test_cache.py::test_warm_cache" not in report["remaining_failures"]
+    assert report["remaining_failures"] == ["tests/test_cache.py::test_warm_cache"]
     assert all("test_cache" not in f["test"] for f in report["failures"])
     status, detail = gates_of(report["extra"])["flaky tests"]
     assert status == "passed" and "1 flaky (not repaired)" in detail

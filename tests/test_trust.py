@@ -338,3 +338,56 @@ def test_a_guard_clause_fix_is_kept(make_repo: MakeRepo) -> None:
     result = run_repair(root, FixedEngine([("guard clause", {"words.py": guarded})]))
     assert result.status is RunStatus.FIXED, (result.reason, result.rounds)
     assert result.fixed_tests == ("tests/test_words.py::test_empty_word_is_no_prefix",)
+
+
+WIDTH = {
+    "width.py": """
+        import sys
+
+
+        def width(text):
+            if sys.version_info < (3, 8):
+                return len(text.encode("utf-8"))
+            return len(text.encode("utf-8"))
+
+
+        def untested(text):
+            return text
+        """,
+    "tests/test_width.py": """
+        from width import width
+
+
+        def test_ascii():
+            assert width("ab") == 2
+
+
+        def test_accent():
+            assert width("é") == 1
+        """,
+}
+
+
+def test_a_fix_with_a_line_for_another_python_version_is_kept(make_repo: MakeRepo) -> None:
+    root = make_repo(WIDTH)
+    source = textwrap.dedent(WIDTH["width.py"]).lstrip("\\n")
+    fixed = source.replace('len(text.encode("utf-8"))', "len(text)")
+    result = run_repair(root, FixedEngine([("both branches", {"width.py": fixed})]))
+    assert result.status is RunStatus.FIXED, (result.reason, result.rounds)
+    gates = {g["name"]: g for g in result.extra["gates"]}  # type: ignore[attr-defined]
+    assert gates["coverage of changed lines"]["status"] == "passed"
+    assert "version or platform check" in str(gates["coverage of changed lines"]["detail"])
+
+
+def test_a_changed_line_no_test_runs_is_a_doubt_not_a_rejection(make_repo: MakeRepo) -> None:
+    root = make_repo(WIDTH)
+    source = textwrap.dedent(WIDTH["width.py"]).lstrip("\\n")
+    fixed = source.replace(
+        '        return len(text.encode("utf-8"))\n    return len(text.encode("utf-8"))',
+        '        return len(text.encode("utf-8"))\n    return len(text)',
+    ).replace("    return text\n", "    return text.strip()\n")
+    result = run_repair(root, FixedEngine([("fix and touch untested", {"width.py": fixed})]))
+    assert result.status is RunStatus.FIXED, (result.reason, result.rounds)
+    gates = {g["name"]: g for g in result.extra["gates"]}  # type: ignore[attr-defined]
+    assert gates["coverage of changed lines"]["status"] == "doubt"
+    assert any("coverage of changed lines" in w and "doubt" in w for w in result.warnings)
