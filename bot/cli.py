@@ -197,6 +197,10 @@ def print_human(result: RunResult, apply_hint: bool) -> None:
         if round_.root_cause:
             for line in round_.root_cause.splitlines():
                 out.print(f"    {line}")
+        if round_.proved_by:
+            out.print(f"    proved by: {round_.proved_by}", markup=False)
+        for doubt in round_.doubts:
+            out.print(f"    doubt: {doubt}", markup=False)
     if result.status is RunStatus.FIXED:
         out.print(
             f"[green]fixed[/green] {len(result.fixed_tests)} test(s) in "

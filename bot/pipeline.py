@@ -40,13 +40,14 @@ from bot.engines.base import Engine, FeedbackLog, RepairContext
 from bot.errors import LLMError, TestSetupError
 from bot.gates import flaky as flaky_gate
 from bot.gates import probe_plugin
-from bot.gates.base import GateResult, first_failure, passed, trailer
+from bot.gates.base import GateResult, GateStatus, first_failure, passed, trailer
 from bot.gates.behaviour import PROBE_MODULE, Prober, Target, TargetResult, target_results
-from bot.gates.coverage import executed, measure
+from bot.gates.coverage import executed, measure, new_lines
 from bot.gates.dangerous import candidate_refusal
 from bot.gates.keeper import Keeper
 from bot.gates.overfit import Literal, failing_test_literals, inspect_candidate
 from bot.gates.ranking import Ranked, changed_targets, rank, tests_running
+from bot.gates.reach import Reach, Wider, selects_tests
 from bot.models import (
     Analysis,
     Candidate,
@@ -174,6 +175,7 @@ class Trust:
 
     keeper: Keeper
     prober: Prober
+    reach: Reach
 
 
 def repair(
@@ -210,6 +212,7 @@ def repair(
         shutil.copy2(probe_plugin.__file__, runner.support_dir / f"{PROBE_MODULE}.py")
         trust = Trust(
             keeper=Keeper.create(runner),
+            reach=Reach(runner),
             prober=Prober(
                 ports.sandbox,
                 workspace.worktree,
@@ -293,7 +296,7 @@ def _run(
         )
         if worker is not None:
             baseline = _with_coverage(runner, baseline, state, settings, tree)
-        trust.keeper.excluded = state.excluded
+        trust.keeper.excluded = trust.reach.excluded = state.excluded
         trace.write("flaky", tests=state.flakiness.to_json(), reruns=state.flakiness.reruns)
         for item in state.flakiness.to_json():
             progress.note(f"{item['kind']} test left out: {item['test']} ({item['detail']})")
@@ -1062,6 +1065,12 @@ def _verify(
         _reject(inputs, candidate, previous, why, started, gates)
         return None
     gates.append(passed("tests", f"fixes {len(fixed)}, no test that passed before fails"))
+    wider, outside = _prove_wider(inputs, attempt, run)
+    if outside:
+        _reject(inputs, candidate, previous, f"breaks {', '.join(outside[:3])}", started, gates)
+        return None
+    proved_by = _proved_by(inputs, wider, run)
+    gates.append(passed("proved by", proved_by))
     if written:
         gates.append(keeper.written_tests_after(run, written))
     gates.append(keeper.imports(candidate, old_texts, run))
@@ -1096,6 +1105,8 @@ def _verify(
     note = _explain(inputs, fixed, previous) or note
     message = _commit_message(number, candidate, verdict, note, workspace)
     commit = _amend(workspace, message, gates)
+    if wider is not None:
+        inputs.trust.reach.remember(commit, wider[0], wider[1])
     state.gates.extend(g.to_json(number) for g in gates)
     duration = time.monotonic() - started
     state.rounds.append(
@@ -1111,6 +1122,19 @@ def _verify(
             root_cause=note,
             candidates_tried=state.candidates_tried,
             duration_s=round(duration, 3),
+            proved_by=proved_by,
+            exercised_by=tuple(
+                dict.fromkeys(
+                    _exercising(old_texts, candidate, run)
+                    + (_exercising(old_texts, candidate, wider[1]) if wider else [])
+                )
+            ),
+            doubts=tuple(
+                f"{g.name}: {g.detail}"
+                for g in gates
+                if g.status is GateStatus.DOUBT
+                or (g.name == "overfitting guards" and g.detail.startswith("flagged"))
+            ),
         )
     )
     inputs.ports.trace.write(
@@ -1129,6 +1153,66 @@ def _verify(
         f"round {number}: {candidate.description} fixes {len(fixed)} test(s)"
     )
     return raw
+
+
+def _prove_wider(
+    inputs: RoundInputs, attempt: Attempt, run: TestRun
+) -> tuple[tuple[Wider, TestRun] | None, list[str]]:
+    """The tests beyond the user's selection that reach the change, run on the patched tree
+    and compared with the base (``gates/reach.py``): (what ran, the tests it broke)."""
+    settings, workspace, reach = inputs.settings, inputs.workspace, inputs.trust.reach
+    timeout_per_test = per_test_timeout(inputs.current, settings.test_timeout)
+    changed = [e.path for e in attempt.candidate.edits if not is_test_path(e.path)]
+    wider = reach.wider(
+        attempt.previous,
+        changed,
+        inputs.tests,
+        inputs.code,
+        per_test_timeout=timeout_per_test,
+        deadline=inputs.state.deadline,
+    )
+    if wider is None:
+        return None, []
+    inputs.ports.progress.stage(f"round {inputs.number}", f"proving on the {wider.mode}")
+    after = inputs.runner.run(
+        list(wider.arguments),
+        timeout=max(30.0, inputs.state.deadline - time.monotonic() + 30.0),
+        per_test_timeout=timeout_per_test,
+        coverage=True,
+        selection=False,
+    )
+    ws.restore_clean(workspace)
+    inputs.ports.trace.write(
+        "verify_wider", candidate=attempt.candidate.id, mode=wider.mode, **_run_summary(after)
+    )
+    return (wider, after), reach.regressions(wider, after)
+
+
+def _proved_by(inputs: RoundInputs, wider: tuple[Wider, TestRun] | None, run: TestRun) -> str:
+    if wider is not None:
+        return wider[0].describe(len(run.results))
+    if selects_tests(inputs.runner):
+        return (
+            f"the selection ({len(run.results)} tests): no test outside it imports the changed code"
+        )
+    return f"whole suite ({len(run.results)} tests)"
+
+
+def _exercising(old_texts: Mapping[str, str], candidate: Candidate, run: TestRun) -> list[str]:
+    """The passing tests of ``run`` that ran a line the candidate wrote."""
+    written = {
+        e.path: new_lines(old_texts.get(e.path, ""), e.new_text)
+        for e in candidate.edits
+        if not is_test_path(e.path)
+    }
+    return [
+        nodeid
+        for nodeid in run.passing
+        if any(
+            lines & run.coverage.get(nodeid, {}).get(path, frozenset())
+            for path, lines in written.items()
+        )
+    ]
 
 
 def _explain(inputs: RoundInputs, fixed: Sequence[str], previous: str) -> str | None:

@@ -18,7 +18,10 @@ from test_gates_flow import GENERAL, FixedEngine, run_repair
 
 from bot.cli import print_human
 from bot.gates.flaky import detect, option_arguments
+from bot.gates.reach import Reach, importers
 from bot.models import Outcome, RunStatus
+from bot.report.markdown import ReportContext, pull_request_body
+from bot.report.summary import result_to_json
 from bot.sandbox.local import LocalSandbox
 from bot.testing.runner import TestRunner
 
@@ -391,3 +394,117 @@ def test_a_changed_line_no_test_runs_is_a_doubt_not_a_rejection(make_repo: MakeR
     gates = {g["name"]: g for g in result.extra["gates"]}  # type: ignore[attr-defined]
     assert gates["coverage of changed lines"]["status"] == "doubt"
     assert any("coverage of changed lines" in w and "doubt" in w for w in result.warnings)
+
+
+# A helper shared by three test files; the user selects the one whose test fails.
+SHARED_HELPER = {
+    "textutil.py": """
+        def slug(text):
+            return text.strip().replace(" ", "_")
+        """,
+    "report.py": """
+        from textutil import slug
+
+
+        def title_slug(title):
+            return slug(title)
+        """,
+    "tests/test_slug.py": """
+        from textutil import slug
+
+
+        def test_spaces_collapse():
+            assert slug("a  b") == "a_b"
+        """,
+    "tests/test_report.py": """
+        from report import title_slug
+
+
+        def test_title_keeps_case():
+            assert title_slug(" A b ") == "A_b"
+        """,
+    "tests/test_plain.py": """
+        def test_unrelated():
+            assert True
+        """,
+}
+HELPER = textwrap.dedent(SHARED_HELPER["textutil.py"]).lstrip("\n")
+OLD_BODY = 'text.strip().replace(" ", "_")'
+
+
+def test_a_patch_that_breaks_tests_outside_the_selection_is_rejected(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(SHARED_HELPER)
+    breaking = HELPER.replace(OLD_BODY, '"_".join(text.lower().split())')
+    result = run_repair(
+        root,
+        FixedEngine([("lower-cases for everyone", {"textutil.py": breaking})]),
+        pytest_args=("tests/test_slug.py",),
+    )
+    assert result.status is RunStatus.NOT_FIXED, result.reason
+    assert [r.commit for r in result.rounds] == [None]
+    assert "tests/test_report.py::test_title_keeps_case" in result.rounds[0].reason
+
+
+def test_a_kept_patch_says_what_proved_it(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo(SHARED_HELPER)
+    general = HELPER.replace(OLD_BODY, '"_".join(text.split())')
+    result = run_repair(
+        root,
+        FixedEngine([("collapses spaces", {"textutil.py": general})]),
+        pytest_args=("tests/test_slug.py",),
+    )
+    assert result.status is RunStatus.FIXED, result.reason
+    (kept,) = [r for r in result.rounds if r.commit]
+    assert kept.proved_by == "whole suite (3 tests)"
+    assert set(kept.exercised_by) == {
+        "tests/test_slug.py::test_spaces_collapse",
+        "tests/test_report.py::test_title_keeps_case",
+    }
+    assert branch_passes_plain_pytest(root, result.branch, tmp_path)
+    # the JSON and the pull request body say it too
+    (stored,) = [r for r in result_to_json(result)["rounds"] if r["commit"]]
+    assert stored["proved_by"] == "whole suite (3 tests)"
+    assert "tests/test_report.py::test_title_keeps_case" in stored["exercised_by"]
+    body = pull_request_body(result, ReportContext(label="issue #1"))
+    assert "proved by: whole suite (3 tests)" in body
+    assert "tests that run the changed lines:" in body and "test_title_keeps_case" in body
+
+
+def test_the_import_graph_finds_the_tests_that_reach_a_changed_module() -> None:
+    sources = {path: textwrap.dedent(text) for path, text in SHARED_HELPER.items()}
+    code = {p: t for p, t in sources.items() if not p.startswith("tests/")}
+    tests = {p: t for p, t in sources.items() if p.startswith("tests/")}
+    assert importers(["textutil.py"], tests, code) == ["tests/test_report.py", "tests/test_slug.py"]
+    assert importers(["report.py"], tests, code) == ["tests/test_report.py"]
+
+
+def test_without_time_for_the_whole_suite_the_importers_prove_the_patch(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(SHARED_HELPER)
+    sources = {path: textwrap.dedent(text).lstrip("\n") for path, text in SHARED_HELPER.items()}
+    code = {p: t for p, t in sources.items() if not p.startswith("tests/")}
+    tests = {p: t for p, t in sources.items() if p.startswith("tests/")}
+    runner = TestRunner(LocalSandbox(), root, root, ("tests/test_slug.py",), autoload=False)
+    try:
+        reach = Reach(runner, whole_suite_too_slow=True)
+        base = git(root, "rev-parse", "HEAD").strip()
+        wider = reach.wider(
+            base, ["textutil.py"], tests, code, per_test_timeout=5.0, deadline=time.monotonic() + 60
+        )
+        assert wider is not None and wider.mode == "importers"
+        assert wider.arguments == ("tests/test_report.py", "tests/test_slug.py")
+        assert sorted(wider.base.passing) == ["tests/test_report.py::test_title_keeps_case"]
+        assert wider.describe(1) == (
+            "2 tests that import the changed code + the selection (1 tests)"
+        )
+        # the patched tree breaks the other file's test
+        (root / "textutil.py").write_text(
+            code["textutil.py"].replace(OLD_BODY, '"_".join(text.lower().split())')
+        )
+        after = runner.run(list(wider.arguments), timeout=60, per_test_timeout=5.0, selection=False)
+        assert reach.regressions(wider, after) == ["tests/test_report.py::test_title_keeps_case"]
+    finally:
+        runner.close()
