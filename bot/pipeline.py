@@ -38,10 +38,12 @@ from bot.deadline import Deadline, bounded
 from bot.edits import check_path
 from bot.engines.base import Engine, FeedbackLog, RepairContext
 from bot.errors import LLMError, TestSetupError
+from bot.gates import causes as causes_gate
 from bot.gates import flaky as flaky_gate
 from bot.gates import probe_plugin
 from bot.gates.base import GateResult, GateStatus, first_failure, passed, trailer
 from bot.gates.behaviour import PROBE_MODULE, Prober, Target, TargetResult, target_results
+from bot.gates.causes import RoundCauses
 from bot.gates.coverage import executed, measure, new_lines
 from bot.gates.dangerous import candidate_refusal
 from bot.gates.keeper import Keeper
@@ -163,6 +165,7 @@ class RunState:
     cut_short: bool = False  # the budget ended a run (baseline or proof) before it finished
     out_of_time: bool = False  # the time left could not hold a proof, so none was started
     start_head: str = ""  # the branch's commit before the first round
+    causes: RoundCauses = field(default_factory=RoundCauses)  # of the round under way
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -383,7 +386,7 @@ def _run(
             trust,
         )
         if outcome is None:
-            reason = _give_up_reason(state, analysis, number)
+            reason = _give_up_reason(state, analysis, number, current, settings, ports)
             break
         plain = outcome
         current = flaky_gate.mask(outcome, state.excluded)
@@ -500,13 +503,29 @@ def _budget_reason(state: RunState) -> str:
     return f"the time budget of {state.clock.budget:.0f}s ran out"
 
 
-def _give_up_reason(state: RunState, analysis: Analysis, number: int) -> str:
+def _give_up_reason(
+    state: RunState,
+    analysis: Analysis,
+    number: int,
+    current: TestRun,
+    settings: Settings,
+    ports: Ports,
+) -> str:
+    """The round's real cause (``gates/causes.py``); the failing tests are listed apart."""
     if state.clock.expired() or state.cut_short or state.out_of_time:
-        return _budget_reason(state) + " before a verified fix was found"
-    failing = ", ".join(f.nodeid for f in analysis.failures[:3])
-    return (
-        f"no candidate fixed {failing} without breaking a passing test "
-        f"({state.candidates_tried} candidates tried by round {number})"
+        return (
+            _budget_reason(state)
+            + f" before a verified fix was found ({state.candidates_tried} candidates tried)"
+        )
+    broken_files = [e.path for e in current.collection_errors if e.path and is_test_path(e.path)]
+    usage = {e.name: e.usage() for e in ports.engines}.get("llm")
+    return causes_gate.headline(
+        state.causes,
+        localized=bool(analysis.locations),
+        broken_test_files=[] if settings.allow_test_edits else broken_files,
+        model_usage=usage,
+        candidates_tried=state.candidates_tried,
+        number=number,
     )
 
 
@@ -615,6 +634,7 @@ def _round(
     trust: Trust,
 ) -> TestRun | None:
     """Search for a candidate, prove it, commit it. Returns the new run or None."""
+    state.causes = RoundCauses()
     targets = list(current.failing) + [e.path for e in current.collection_errors if e.path]
     selection = Selection.of(current, targets, code, state.flakiness.unreliable_guards)
     inputs = RoundInputs(
@@ -715,6 +735,7 @@ def _search(
                 verdict = Verdict(candidate.id, False, problem, stage=stage)
                 feedback.add(candidate, verdict)
                 _trace_candidate(trace, candidate, verdict)
+                state.causes.count(verdict)
                 continue
             admissible.append(candidate)
         state.candidates_tried += len(batch)
@@ -735,6 +756,7 @@ def _search(
             verdict = maybe
             feedback.add(candidate, verdict)
             _trace_candidate(trace, candidate, verdict)
+            state.causes.count(verdict)
             order += 1
             if verdict.accepted and verdict.still_failing:
                 partial.append((-len(verdict.fixed), order, candidate, verdict))
@@ -877,6 +899,7 @@ def _reject(
 ) -> None:
     """Roll the round back, keeping the attempt under a ref, and record why."""
     number = inputs.number
+    inputs.state.causes.rolled_back.append(why)
     ref = ws.rollback(inputs.workspace, previous, number)
     rejected = ws.run_git(["rev-parse", ref], inputs.workspace.worktree).strip()
     inputs.state.rounds.append(
