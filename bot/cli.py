@@ -179,7 +179,7 @@ def print_human(result: RunResult, apply_hint: bool) -> None:
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
     if result.status is RunStatus.NOTHING_TO_FIX:
-        out.print("[green]nothing to fix:[/green] all selected tests pass")
+        out.print(f"[green]nothing to fix:[/green] {result.reason or 'all selected tests pass'}")
         return
     for round_ in result.rounds:
         mark = (
