@@ -423,6 +423,7 @@ def _run(
         warnings,
         analysis,
         result_extra,
+        plain if status is RunStatus.FIXED else None,
     )
 
 
@@ -1075,7 +1076,7 @@ def _verify(
         commit=commit,
         fixed=fixed,
         broken=broken,
-        **_run_summary(run),
+        **_run_summary(raw),  # as pytest ran it: a test that ran shows how it ended
     )
     if broken or new_errors or not fixed:
         why = (
@@ -1325,6 +1326,7 @@ def _finish(
     warnings: list[str],
     analysis: Analysis | None,
     extra: Mapping[str, object] | None = None,
+    shown_final: TestRun | None = None,  # the final tree's run as pytest ran it, unmasked
 ) -> RunResult:
     partial: dict[str, object] = {}
     if status is not RunStatus.FIXED and any(r.commit for r in state.rounds):
@@ -1376,7 +1378,7 @@ def _finish(
             **trust_extra,
             **({"partial": partial} if partial else {}),
             "baseline": _run_summary(baseline),
-            "final": _run_summary(final),
+            "final": _run_summary(shown_final or final),
             "usage": {e.name: dict(e.usage()) for e in ports.engines},
         },
     )
