@@ -1089,9 +1089,9 @@ def _verify(
         _reject(inputs, candidate, previous, why, started, gates)
         return None
     gates.append(passed("tests", f"fixes {len(fixed)}, no test that passed before fails"))
-    wider, outside = _prove_wider(inputs, attempt, run)
-    if outside:
-        _reject(inputs, candidate, previous, f"breaks {', '.join(outside[:3])}", started, gates)
+    wider, refused = _prove_wider(inputs, attempt)
+    if refused:
+        _reject(inputs, candidate, previous, refused, started, gates)
         return None
     proved_by = _proved_by(inputs, wider, run)
     gates.append(passed("proved by", proved_by))
@@ -1179,11 +1179,10 @@ def _verify(
     return raw
 
 
-def _prove_wider(
-    inputs: RoundInputs, attempt: Attempt, run: TestRun
-) -> tuple[tuple[Wider, TestRun] | None, list[str]]:
+def _prove_wider(inputs: RoundInputs, attempt: Attempt) -> tuple[tuple[Wider, TestRun] | None, str]:
     """The tests beyond the user's selection that reach the change, run on the patched tree
-    and compared with the base (``gates/reach.py``): (what ran, the tests it broke)."""
+    and compared with the base (``gates/reach.py``): (what ran, why the patch is rolled back
+    or "")."""
     settings, workspace, reach = inputs.settings, inputs.workspace, inputs.trust.reach
     timeout_per_test = per_test_timeout(inputs.current, settings.test_timeout)
     changed = [e.path for e in attempt.candidate.edits if not is_test_path(e.path)]
@@ -1196,11 +1195,11 @@ def _prove_wider(
         deadline=inputs.state.deadline,
     )
     if wider is None:
-        return None, []
+        return None, ""
     inputs.ports.progress.stage(f"round {inputs.number}", f"proving on the {wider.mode}")
     after = inputs.runner.run(
         list(wider.arguments),
-        timeout=max(30.0, inputs.state.deadline - time.monotonic() + 30.0),
+        timeout=inputs.state.clock.limit(),
         per_test_timeout=timeout_per_test,
         coverage=True,
         selection=False,
@@ -1209,7 +1208,15 @@ def _prove_wider(
     inputs.ports.trace.write(
         "verify_wider", candidate=attempt.candidate.id, mode=wider.mode, **_run_summary(after)
     )
-    return (wider, after), reach.regressions(wider, after)
+    if after.timed_out or wider.base.timed_out:
+        # cut by the budget: a run that did not finish proves nothing either way
+        inputs.state.cut_short = True
+        return (wider, after), (
+            f"the proof beyond the selection ({wider.mode}) did not finish before the time "
+            "budget ran out (it proves nothing)"
+        )
+    broken = reach.regressions(wider, after)
+    return (wider, after), f"breaks {', '.join(broken[:3])}" if broken else ""
 
 
 def _proved_by(inputs: RoundInputs, wider: tuple[Wider, TestRun] | None, run: TestRun) -> str:
