@@ -327,26 +327,26 @@ def test_ranking_prefers_the_patch_that_keeps_the_passing_behaviour(
 
 
 def test_runners_up_are_in_the_json_output(make_repo: MakeRepo, run_cli: RunCli) -> None:
-    # several template edits make test_two pass (`+ 1` -> `+ 0`, `+` -> `*`, ...)
+    # several template edits make test_boundary pass (`>` -> `>=`, `90` -> `89`, ...); edits
+    # that only add an arithmetic identity (`+ 0`, `* 1`) are refused, so none is used here
     root = make_repo(
         {
             "stats.py": """
-            def average(values):
-                total = 0
-                for value in values:
-                    total += value
-                return total / (len(values) + 1)
+            def grade(score):
+                if score > 90:
+                    return "A"
+                return "B"
             """,
             "tests/test_stats.py": """
-            from stats import average
+            from stats import grade
 
 
-            def test_two():
-                assert average([2, 4]) == 3
+            def test_boundary():
+                assert grade(90) == "A"
 
 
-            def test_one():
-                assert average([5]) > 0
+            def test_low():
+                assert grade(50) == "B"
             """,
         }
     )
