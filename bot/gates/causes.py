@@ -16,6 +16,13 @@ from dataclasses import dataclass, field
 
 from bot.models import Verdict
 
+REFUSAL_STAGES = {
+    "guard": "change a path mendbot may not change or do not compile",
+    "safety": "add a dangerous call",
+    "overfit": "by the overfitting guards",
+    "test-quality": "write a test that is not a real test",
+}
+
 
 @dataclass
 class RoundCauses:
@@ -33,7 +40,7 @@ class RoundCauses:
 
     def count(self, verdict: Verdict) -> None:
         self.tried += 1
-        if verdict.stage in ("guard", "overfit", "test-quality"):
+        if verdict.stage in REFUSAL_STAGES:
             self.refused[verdict.stage] += 1
             if verdict.stage == "guard" and not verdict.reason.startswith("does not compile"):
                 self.protected += 1
@@ -107,11 +114,7 @@ def headline(
 
 
 def _stage(stage: str) -> str:
-    return {
-        "guard": "change a protected path or do not compile",
-        "overfit": "by the overfitting guards",
-        "test-quality": "write a test that is not a real test",
-    }.get(stage, stage)
+    return REFUSAL_STAGES.get(stage, stage)
 
 
 def _prose_only(usage: Mapping[str, float] | None) -> str:
