@@ -65,6 +65,25 @@ def pytest_addoption(parser: Any) -> None:
     group.addoption("--mendbot-out", default=None)
     group.addoption("--mendbot-serve", default=None)
     group.addoption("--mendbot-coverage", default=None)
+    group.addoption("--mendbot-order", default=None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """``--mendbot-order=FILE`` (one node id a line): run those of the collected tests, in
+    that order. The node ids never go on the command line, so the user's own arguments
+    (``--deselect X``, ``-k``, paths) stay as they are, whatever the ids look like."""
+    path = config.getoption("mendbot_order", None)
+    if not path:
+        return
+    wanted = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
+    by_id = {item.nodeid: item for item in items}
+    chosen = [by_id[nodeid] for nodeid in dict.fromkeys(wanted) if nodeid in by_id]
+    kept = {id(item) for item in chosen}
+    left_out = [item for item in items if id(item) not in kept]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+    items[:] = chosen
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -468,6 +487,18 @@ class _Coverage:
             return False
 
 
+# node id -> the text of its first failed subtest, while a screening child runs it. pytest
+# reports a failed subtest (unittest's ``subTest``, pytest's ``subtests`` fixture) on its own,
+# beside the test's reports, and the test itself as passed until its status is shown; a test
+# with a failed subtest has failed.
+_FAILED_SUBTESTS: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if report.failed and report.when == "call" and hasattr(report, "context"):
+        _FAILED_SUBTESTS.setdefault(report.nodeid, str(getattr(report, "longreprtext", "")))
+
+
 def _brief_failure(excinfo: Any, style: Any = None) -> str:
     """A failure as a screening child reports it: the exception, in its own words."""
     try:
@@ -511,6 +542,7 @@ def _run_items(
         # each test gets its own limit, calibrated from its baseline duration
         item.config.option.mendbot_test_timeout = float(limits.get(nodeid, 0.0))
         after = following.get(nodeid)
+        _FAILED_SUBTESTS.pop(nodeid, None)
         reports = runtestprotocol(item, log=False, nextitem=by_id[after] if after else None)
         outcome, message = "passed", ""
         for report in reports:
@@ -522,6 +554,9 @@ def _run_items(
                 break
             if report.skipped and report.when in ("setup", "call"):
                 outcome = "skipped"
+        subtest = _FAILED_SUBTESTS.pop(nodeid, None)
+        if subtest is not None and outcome in ("passed", "skipped"):
+            outcome, message = "failed", subtest[-600:] or "a subtest failed"
         outcomes[nodeid] = [outcome, message]
         return outcome
 

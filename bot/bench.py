@@ -63,6 +63,8 @@ class BugOutcome:
     screen_seconds: float = 0.0
     correct_note: str = ""  # how a patch differs from the reference, or how it was compared
     budget: float = 0.0  # the run's --time-budget
+    false_claim: bool = False  # "fixed", but plain pytest fails on a fresh checkout of the branch
+    partial_offered: bool = False  # not fixed, yet rounds were offered on a branch
 
 
 @dataclass
@@ -254,6 +256,7 @@ def run_bug(bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox]) -
         kept = [r for r in result.rounds if r.commit]
         screening: dict[str, Any] = dict(result.extra.get("screening", {}))  # type: ignore[call-overload]
         correct, note = "", ""
+        false_claim, partial_offered = audit_claims(result, project)
         if result.status is RunStatus.FIXED:
             correct = compare_to_reference(bug, project, result.branch)
             if correct == "differs":
@@ -271,7 +274,36 @@ def run_bug(bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox]) -
             screen_seconds=float(screening.get("seconds", 0.0)),
             correct_note=note,
             budget=settings.time_budget,
+            false_claim=false_claim,
+            partial_offered=partial_offered,
         )
+
+
+def audit_claims(result: RunResult, project: Path) -> tuple[bool, bool]:
+    """(a false claim, a partial merge offered) for one run, checked from outside mendbot:
+    a "fixed" run's branch, checked out fresh, must pass a plain ``python -m pytest`` of the
+    whole suite; a run that is not fixed must offer no round on a branch."""
+    import os
+    import sys
+
+    from bot import proc
+    from bot.workspace import export_tree
+
+    offered = result.status is not RunStatus.FIXED and any(
+        r.commit and not r.partial for r in result.rounds
+    )
+    if result.status is not RunStatus.FIXED or not result.branch:
+        return False, offered
+    with tempfile.TemporaryDirectory(prefix="mendbot-claim-") as scratch:
+        checkout = Path(scratch) / "checkout"
+        export_tree(project, result.branch, checkout)
+        plain = proc.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=checkout,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            timeout=300.0,
+        )
+    return plain.returncode != 0, offered
 
 
 def _first_candidates(project: Path, baseline_run: Any, count: int) -> Iterator[Any]:
@@ -407,6 +439,13 @@ def summarize(
         "largest_budget_overrun_s": round(
             max([0.0, *(o.seconds - o.budget for o in outcomes if o.budget)]), 3
         ),
+        # claims checked from outside: both must be 0
+        "false_claims": sum(1 for o in outcomes if o.false_claim),
+        "partial_merges_offered": sum(1 for o in outcomes if o.partial_offered),
+        # accepted patches that differ from the reference on some input
+        "overfitting_rate": round(sum(1 for o in fixed if o.correct == "differs") / len(fixed), 3)
+        if fixed
+        else None,
     }
     screened = sum(o.screened for o in outcomes)
     screen_seconds = sum(o.screen_seconds for o in outcomes)
@@ -462,6 +501,8 @@ def outcome_to_json(outcome: BugOutcome) -> dict[str, Any]:
         "reference_note": outcome.correct_note,
         "reason": outcome.reason,
         "budget_s": outcome.budget,
+        "false_claim": outcome.false_claim,
+        "partial_offered": outcome.partial_offered,
     }
 
 

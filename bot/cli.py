@@ -197,10 +197,16 @@ def print_human(result: RunResult, advice: str = "") -> None:
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
     if result.status is RunStatus.NOTHING_TO_FIX:
-        out.print("[green]nothing to fix:[/green] all selected tests pass")
+        out.print(f"[green]nothing to fix:[/green] {result.reason or 'all selected tests pass'}")
         return
     for round_ in result.rounds:
-        mark = "[green]kept[/green]" if round_.commit else "[red]rolled back[/red]"
+        mark = (
+            "[yellow]partial, unproven[/yellow]"
+            if round_.partial
+            else "[green]kept[/green]"
+            if round_.commit
+            else "[red]rolled back[/red]"
+        )
         sha = round_.commit[:10] if round_.commit else (round_.rejected_ref or "")
         out.print(
             f"round {round_.number} ({round_.engine}, {round_.template}) {mark} {sha}: "
@@ -209,6 +215,10 @@ def print_human(result: RunResult, advice: str = "") -> None:
         if round_.root_cause:
             for line in round_.root_cause.splitlines():
                 out.print(f"    {line}")
+        if round_.proved_by:
+            out.print(f"    proved by: {round_.proved_by}", markup=False)
+        for doubt in round_.doubts:
+            out.print(f"    doubt: {doubt}", markup=False)
     if result.status is RunStatus.FIXED and not result.rounds:  # an earlier run's fix
         out.print(f"[green]fixed:[/green] {result.reason}")
     elif result.status is RunStatus.FIXED:
@@ -222,9 +232,12 @@ def print_human(result: RunResult, advice: str = "") -> None:
             out.print(f"    still failing: {nodeid}")
     if result.diff:
         out.print(result.diff.rstrip(), markup=False, highlight=False)
+    partial = result.extra.get("partial")
+    if isinstance(partial, dict):
+        out.print(f"[yellow]kept aside:[/yellow] {partial.get('note', '')}")
     if result.branch:
         out.print(f"branch: {result.branch} (base {result.base[:10]})")
-        if advice:
+        if advice and result.status is RunStatus.FIXED:
             out.print(advice)
 
 

@@ -415,7 +415,7 @@ def _after_repair(
     settings: Settings,
     failures: Sequence[str],
 ) -> HookReport:
-    kept = [r for r in result.rounds if r.commit]
+    kept = [r for r in result.rounds if r.commit and not r.partial]
     causes = tuple(r.root_cause for r in kept if r.root_cause)
     if not kept:
         ws.delete_branch(run.top, HOOK_BRANCH)  # it only holds the snapshot: nothing to take
@@ -428,7 +428,15 @@ def _after_repair(
             result=result,
         )
     if result.status is not RunStatus.FIXED:
-        partial = (f"a partial fix is on branch {HOOK_BRANCH} ({take})",) if kept else ()
+        aside = result.extra.get("partial")
+        partial = (
+            (
+                f"rounds that fixed some tests are partial and unproven, kept under {aside['ref']} "
+                "and not offered",
+            )
+            if isinstance(aside, dict)
+            else ()
+        )
         if "time budget" in result.reason:
             return HookReport(
                 HookStatus.BUDGET,

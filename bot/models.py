@@ -243,6 +243,10 @@ class Round:
     rejected_ref: str | None = None
     candidates_tried: int = 0
     duration_s: float = 0.0
+    partial: bool = False  # kept while the run went on, but the run did not end fixed
+    proved_by: str = ""  # which tests proved the kept patch ("whole suite (N tests)", ...)
+    exercised_by: tuple[str, ...] = ()  # the passing tests that run the changed lines
+    doubts: tuple[str, ...] = ()  # what a gate or guard asks a reviewer to look at
 
 
 @dataclass(frozen=True)

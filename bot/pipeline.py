@@ -3,7 +3,9 @@
 passes their values along.
 
 Trust, in order: failing tests that pass when run again are flaky and never targets; passing
-tests that fail in reverse order are left out of the regression check (``gates/flaky.py``).
+tests that fail in reverse order are order-dependent: screening does not judge by them, but
+every test that passed at base in the normal order must pass after the patch in the normal
+order (``gates/flaky.py``).
 Candidates that delete behaviour or special-case the failing test's literals are refused before
 screening (``gates/overfit.py``). Screening gathers up to ``rank_pool`` plausible candidates,
 which are ranked by flags, behaviour on the passing tests' calls, size and prior
@@ -36,15 +38,18 @@ from bot.deadline import Deadline, bounded
 from bot.edits import check_path
 from bot.engines.base import Engine, FeedbackLog, RepairContext
 from bot.errors import LLMError, TestSetupError
+from bot.gates import causes as causes_gate
 from bot.gates import flaky as flaky_gate
 from bot.gates import probe_plugin
-from bot.gates.base import GateResult, first_failure, passed, trailer
+from bot.gates.base import GateResult, GateStatus, first_failure, passed, trailer
 from bot.gates.behaviour import PROBE_MODULE, Prober, Target, TargetResult, target_results
-from bot.gates.coverage import executed, measure
+from bot.gates.causes import RoundCauses
+from bot.gates.coverage import executed, measure, new_lines
 from bot.gates.dangerous import candidate_refusal
 from bot.gates.keeper import Keeper
 from bot.gates.overfit import Literal, failing_test_literals, inspect_candidate
 from bot.gates.ranking import Ranked, changed_targets, rank, tests_running
+from bot.gates.reach import Reach, Wider, selects_tests
 from bot.models import (
     Analysis,
     Candidate,
@@ -160,6 +165,8 @@ class RunState:
     cut_short: bool = False  # the budget ended a run (baseline or proof) before it finished
     out_of_time: bool = False  # the time left could not hold a proof, so none was started
     guard: ws.MetadataGuard | None = None  # the worktree's git metadata, as mendbot left it
+    start_head: str = ""  # the branch's commit before the first round
+    causes: RoundCauses = field(default_factory=RoundCauses)  # of the round under way
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -172,6 +179,7 @@ class Trust:
 
     keeper: Keeper
     prober: Prober
+    reach: Reach
 
 
 def repair(
@@ -211,6 +219,7 @@ def repair(
         shutil.copy2(probe_plugin.__file__, runner.support_dir / f"{PROBE_MODULE}.py")
         trust = Trust(
             keeper=Keeper.create(runner),
+            reach=Reach(runner),
             prober=Prober(
                 ports.sandbox,
                 workspace.worktree,
@@ -288,9 +297,15 @@ def _run(
             worker_tag=tree,
             coverage=worker is not None,
         )
+        state.flakiness = flaky_gate.confirm(
+            runner,
+            state.flakiness,
+            per_test_timeout=per_test_timeout(baseline, settings.test_timeout),
+            deadline=state.deadline,
+        )
         if worker is not None:
             baseline = _with_coverage(runner, baseline, state, settings, tree)
-        trust.keeper.excluded = state.excluded
+        trust.keeper.excluded = trust.reach.excluded = state.excluded
         trace.write("flaky", tests=state.flakiness.to_json(), reruns=state.flakiness.reruns)
         for item in state.flakiness.to_json():
             progress.note(f"{item['kind']} test left out: {item['test']} ({item['detail']})")
@@ -339,10 +354,11 @@ def _run(
             None,
         )
     state.base_sources = read_sources(workspace.project_dir)[0]
+    state.start_head = ws.current_commit(workspace)
     validator = Validator(
         runner, workspace, settings.validation, settings.workers, settings.test_timeout
     )
-    current = baseline
+    current = plain = baseline
     analysis: Analysis | None = None
     reason = ""
     for number in range(1, settings.max_rounds + 1):
@@ -400,8 +416,9 @@ def _run(
             trust,
         )
         if outcome is None:
-            reason = _give_up_reason(state, analysis, number)
+            reason = _give_up_reason(state, analysis, number, current, settings, ports)
             break
+        plain = outcome
         current = flaky_gate.mask(outcome, state.excluded)
         if current.green:
             break
@@ -411,6 +428,13 @@ def _run(
     status = RunStatus.FIXED if current.green else RunStatus.NOT_FIXED
     if status is RunStatus.FIXED:
         reason = "all selected tests pass"
+        disagree = plain_failures(plain)
+        if disagree:
+            # claims are about plain pytest: whatever was left out as flaky, the user's own
+            # run of the selection on the final tree must pass for the run to say "fixed"
+            status, current = RunStatus.NOT_FIXED, plain
+            shown = ", ".join(disagree[:5])
+            reason = f"plain pytest of the selection still fails on the patched tree: {shown}"
     result_extra = {
         "screening": {**validator.stats.__dict__, "worker_starts": runner.worker_starts},
         "first_failures": sorted(first_failures),
@@ -429,6 +453,7 @@ def _run(
         warnings,
         analysis,
         result_extra,
+        plain if status is RunStatus.FIXED else None,
     )
 
 
@@ -436,6 +461,14 @@ def _tampered(state: RunState) -> str:
     """What the tests changed of the worktree's git metadata (restored), "" when nothing."""
     changed = state.guard.check() if state.guard is not None else []
     return ws.tampering_message(changed).removeprefix("the tests ") if changed else ""
+
+
+def plain_failures(run: TestRun) -> list[str]:
+    """The tests (and files that did not collect) that make plain pytest fail in ``run``,
+    nothing masked."""
+    return [r.nodeid for r in run.results if r.outcome.is_bad] + [
+        e.path or "collection" for e in run.collection_errors
+    ]
 
 
 def _with_coverage(
@@ -507,13 +540,29 @@ def _budget_reason(state: RunState) -> str:
     return f"the time budget of {state.clock.budget:.0f}s ran out"
 
 
-def _give_up_reason(state: RunState, analysis: Analysis, number: int) -> str:
+def _give_up_reason(
+    state: RunState,
+    analysis: Analysis,
+    number: int,
+    current: TestRun,
+    settings: Settings,
+    ports: Ports,
+) -> str:
+    """The round's real cause (``gates/causes.py``); the failing tests are listed apart."""
     if state.clock.expired() or state.cut_short or state.out_of_time:
-        return _budget_reason(state) + " before a verified fix was found"
-    failing = ", ".join(f.nodeid for f in analysis.failures[:3])
-    return (
-        f"no candidate fixed {failing} without breaking a passing test "
-        f"({state.candidates_tried} candidates tried by round {number})"
+        return (
+            _budget_reason(state)
+            + f" before a verified fix was found ({state.candidates_tried} candidates tried)"
+        )
+    broken_files = [e.path for e in current.collection_errors if e.path and is_test_path(e.path)]
+    usage = {e.name: e.usage() for e in ports.engines}.get("llm")
+    return causes_gate.headline(
+        state.causes,
+        localized=bool(analysis.locations),
+        broken_test_files=[] if settings.allow_test_edits else broken_files,
+        model_usage=usage,
+        candidates_tried=state.candidates_tried,
+        number=number,
     )
 
 
@@ -533,7 +582,17 @@ class Selection:
     has_coverage: bool
 
     @classmethod
-    def of(cls, current: TestRun, targets: Sequence[str], sources: Mapping[str, str]) -> Selection:
+    def of(
+        cls,
+        current: TestRun,
+        targets: Sequence[str],
+        sources: Mapping[str, str],
+        unreliable: frozenset[str] = frozenset(),
+    ) -> Selection:
+        """``unreliable``: passing tests screening does not judge by (their outcome depends
+        on the order; the proof, in the normal order, still requires them)."""
+        passing = tuple(n for n in current.passing if n not in unreliable)
+
         def index(nodeids: Sequence[str]) -> dict[str, dict[int, tuple[str, ...]]]:
             built: dict[str, dict[int, list[str]]] = {}
             for nodeid in nodeids:
@@ -546,9 +605,9 @@ class Selection:
 
         return cls(
             targets=tuple(targets),
-            passing=tuple(current.passing),
+            passing=passing,
             failing_index=index([t for t in targets if "::" in t]),
-            passing_index=index(current.passing),
+            passing_index=index(passing),
             sources=sources,
             has_coverage=bool(current.coverage),
         )
@@ -612,8 +671,9 @@ def _round(
     trust: Trust,
 ) -> TestRun | None:
     """Search for a candidate, prove it, commit it. Returns the new run or None."""
+    state.causes = RoundCauses()
     targets = list(current.failing) + [e.path for e in current.collection_errors if e.path]
-    selection = Selection.of(current, targets, code)
+    selection = Selection.of(current, targets, code, state.flakiness.unreliable_guards)
     inputs = RoundInputs(
         number=number,
         settings=settings,
@@ -712,6 +772,7 @@ def _search(
                 verdict = Verdict(candidate.id, False, problem, stage=stage)
                 feedback.add(candidate, verdict)
                 _trace_candidate(trace, candidate, verdict)
+                state.causes.count(verdict)
                 continue
             admissible.append(candidate)
         state.candidates_tried += len(batch)
@@ -738,6 +799,7 @@ def _search(
             verdict = maybe
             feedback.add(candidate, verdict)
             _trace_candidate(trace, candidate, verdict)
+            state.causes.count(verdict)
             order += 1
             if verdict.accepted and verdict.still_failing:
                 partial.append((-len(verdict.fixed), order, candidate, verdict))
@@ -882,6 +944,7 @@ def _reject(
 ) -> None:
     """Roll the round back, keeping the attempt under a ref, and record why."""
     number = inputs.number
+    inputs.state.causes.rolled_back.append(why)
     ref = ws.rollback(inputs.workspace, previous, number)
     rejected = ws.run_git(["rev-parse", ref], inputs.workspace.worktree).strip()
     inputs.state.rounds.append(
@@ -1065,7 +1128,7 @@ def _verify(
         commit=commit,
         fixed=fixed,
         broken=broken,
-        **_run_summary(run),
+        **_run_summary(raw),  # as pytest ran it: a test that ran shows how it ended
     )
     if broken or new_errors or not fixed:
         why = (
@@ -1078,6 +1141,12 @@ def _verify(
         _reject(inputs, candidate, previous, why, started, gates)
         return None
     gates.append(passed("tests", f"fixes {len(fixed)}, no test that passed before fails"))
+    wider, refused = _prove_wider(inputs, attempt)
+    if refused:
+        _reject(inputs, candidate, previous, refused, started, gates)
+        return None
+    proved_by = _proved_by(inputs, wider, run)
+    gates.append(passed("proved by", proved_by))
     if written:
         gates.append(keeper.written_tests_after(run, written))
     gates.append(keeper.imports(candidate, old_texts, run))
@@ -1112,6 +1181,8 @@ def _verify(
     note = _explain(inputs, fixed, previous) or note
     message = _commit_message(number, candidate, verdict, note, workspace)
     commit = _amend(workspace, message, gates)
+    if wider is not None:
+        inputs.trust.reach.remember(commit, wider[0], wider[1])
     state.gates.extend(g.to_json(number) for g in gates)
     duration = time.monotonic() - started
     state.rounds.append(
@@ -1127,6 +1198,19 @@ def _verify(
             root_cause=note,
             candidates_tried=state.candidates_tried,
             duration_s=round(duration, 3),
+            proved_by=proved_by,
+            exercised_by=tuple(
+                dict.fromkeys(
+                    _exercising(old_texts, candidate, run)
+                    + (_exercising(old_texts, candidate, wider[1]) if wider else [])
+                )
+            ),
+            doubts=tuple(
+                f"{g.name}: {g.detail}"
+                for g in gates
+                if g.status is GateStatus.DOUBT
+                or (g.name == "overfitting guards" and g.detail.startswith("flagged"))
+            ),
         )
     )
     inputs.ports.trace.write(
@@ -1145,6 +1229,73 @@ def _verify(
         f"round {number}: {candidate.description} fixes {len(fixed)} test(s)"
     )
     return raw
+
+
+def _prove_wider(inputs: RoundInputs, attempt: Attempt) -> tuple[tuple[Wider, TestRun] | None, str]:
+    """The tests beyond the user's selection that reach the change, run on the patched tree
+    and compared with the base (``gates/reach.py``): (what ran, why the patch is rolled back
+    or "")."""
+    settings, workspace, reach = inputs.settings, inputs.workspace, inputs.trust.reach
+    timeout_per_test = per_test_timeout(inputs.current, settings.test_timeout)
+    changed = [e.path for e in attempt.candidate.edits if not is_test_path(e.path)]
+    wider = reach.wider(
+        attempt.previous,
+        changed,
+        inputs.tests,
+        inputs.code,
+        per_test_timeout=timeout_per_test,
+        deadline=inputs.state.deadline,
+    )
+    if wider is None:
+        return None, ""
+    inputs.ports.progress.stage(f"round {inputs.number}", f"proving on the {wider.mode}")
+    after = inputs.runner.run(
+        list(wider.arguments),
+        timeout=inputs.state.clock.limit(),
+        per_test_timeout=timeout_per_test,
+        coverage=True,
+        selection=False,
+    )
+    ws.restore_clean(workspace)
+    inputs.ports.trace.write(
+        "verify_wider", candidate=attempt.candidate.id, mode=wider.mode, **_run_summary(after)
+    )
+    if after.timed_out or wider.base.timed_out:
+        # cut by the budget: a run that did not finish proves nothing either way
+        inputs.state.cut_short = True
+        return (wider, after), (
+            f"the proof beyond the selection ({wider.mode}) did not finish before the time "
+            "budget ran out (it proves nothing)"
+        )
+    broken = reach.regressions(wider, after)
+    return (wider, after), f"breaks {', '.join(broken[:3])}" if broken else ""
+
+
+def _proved_by(inputs: RoundInputs, wider: tuple[Wider, TestRun] | None, run: TestRun) -> str:
+    if wider is not None:
+        return wider[0].describe(len(run.results))
+    if selects_tests(inputs.runner):
+        return (
+            f"the selection ({len(run.results)} tests): no test outside it imports the changed code"
+        )
+    return f"whole suite ({len(run.results)} tests)"
+
+
+def _exercising(old_texts: Mapping[str, str], candidate: Candidate, run: TestRun) -> list[str]:
+    """The passing tests of ``run`` that ran a line the candidate wrote."""
+    written = {
+        e.path: new_lines(old_texts.get(e.path, ""), e.new_text)
+        for e in candidate.edits
+        if not is_test_path(e.path)
+    }
+    return [
+        nodeid
+        for nodeid in run.passing
+        if any(
+            lines & run.coverage.get(nodeid, {}).get(path, frozenset())
+            for path, lines in written.items()
+        )
+    ]
 
 
 def _explain(inputs: RoundInputs, fixed: Sequence[str], previous: str) -> str | None:
@@ -1234,9 +1385,13 @@ def _finish(
     warnings: list[str],
     analysis: Analysis | None,
     extra: Mapping[str, object] | None = None,
+    shown_final: TestRun | None = None,  # the final tree's run as pytest ran it, unmasked
 ) -> RunResult:
+    partial: dict[str, object] = {}
+    if status is not RunStatus.FIXED and any(r.commit for r in state.rounds):
+        partial = _set_aside(workspace, state)
     head = ws.current_commit(workspace)
-    accepted = [r for r in state.rounds if r.commit]
+    accepted = [r for r in state.rounds if r.commit and not r.partial]
     branch = workspace.branch
     if not accepted and not workspace.reused_branch:
         ws.run_git(["checkout", "-q", "--detach"], workspace.worktree)
@@ -1254,6 +1409,10 @@ def _finish(
         f"round {g['round']}: the overfitting guards flagged the patch ({g['detail']}); review it"
         for g in state.gates
         if g["name"] == "overfitting guards" and str(g["detail"]).startswith("flagged")
+    ] + [
+        f"round {g['round']}: {g['name']} raised a doubt: {g['detail']}"
+        for g in state.gates
+        if g["status"] == "doubt"
     ]
     result = RunResult(
         status=status,
@@ -1276,8 +1435,9 @@ def _finish(
         extra={
             **(extra or {}),
             **trust_extra,
+            **({"partial": partial} if partial else {}),
             "baseline": _run_summary(baseline),
-            "final": _run_summary(final),
+            "final": _run_summary(shown_final or final),
             "usage": {e.name: dict(e.usage()) for e in ports.engines},
         },
     )
@@ -1292,6 +1452,34 @@ def _finish(
         duration_s=result.duration_s,
     )
     return result
+
+
+PARTIAL_PREFIX = "refs/mendbot/partial"
+
+
+def _set_aside(workspace: Workspace, state: RunState) -> dict[str, object]:
+    """Rounds kept on the way to a run that did not end fixed are partial and unproven: the
+    run offers nothing to merge or apply. They stay reachable under a ref of the run, and
+    the branch goes back to where it was before the first round."""
+    ref = f"{PARTIAL_PREFIX}/{workspace.run_id}"
+    head = ws.current_commit(workspace)
+    ws.run_git(["update-ref", ref, head], workspace.worktree)
+    ws.run_git(["reset", "-q", "--hard", state.start_head], workspace.worktree)
+    kept = [r for r in state.rounds if r.commit]
+    state.rounds[:] = [
+        dataclasses.replace(r, partial=True) if r.commit else r for r in state.rounds
+    ]
+    return {
+        "ref": ref,
+        "commit": head,
+        "rounds": [r.number for r in kept],
+        "tests_passing": sorted({t for r in kept for t in r.fixed_tests}),
+        "note": (
+            "partial and unproven: these rounds made some failing tests pass, but the run "
+            "did not end fixed, so they are not offered for merge; inspect them with "
+            f"`git diff {state.start_head[:10]} {ref}`"
+        ),
+    }
 
 
 def _trust_summary(

@@ -64,7 +64,7 @@ def test_a_covered_change() -> None:
     assert [g.status.value for g in gate(result)] == ["passed", "passed"]
 
 
-def test_an_uncovered_change_and_a_lost_line_fail() -> None:
+def test_an_uncovered_change_is_a_doubt_and_a_lost_line_fails() -> None:
     new = OLD.replace("total += 5", "total += 7")
     before = {"ship.py": {6, 7, 8, 10, 12}}
     after = {"ship.py": {6, 8, 10, 12}}  # line 7 (the raise) no longer runs, 11 never does
@@ -72,7 +72,8 @@ def test_an_uncovered_change_and_a_lost_line_fail() -> None:
     assert result.missing == {"ship.py": (11,)}
     assert result.lost == {"ship.py": (7,)}
     changed_gate, total_gate = gate(result)
-    assert changed_gate.failed and "0 of 1 changed lines" in changed_gate.detail
+    assert changed_gate.status.value == "doubt" and not changed_gate.failed
+    assert "0 of 1 changed lines" in changed_gate.detail and "ship.py [11]" in changed_gate.detail
     assert total_gate.failed and "ship.py [7]" in total_gate.detail
 
 
@@ -103,3 +104,19 @@ def test_no_coverage_data_is_not_run_never_passed() -> None:
     changed_gate, total_gate = gate(None, "no per-test coverage")
     assert changed_gate.status.value == "not_run" and total_gate.status.value == "not_run"
     assert changed_gate.detail == "not run: no per-test coverage"
+
+
+def test_changed_lines_for_another_python_version_do_not_count() -> None:
+    old = (
+        "import sys\n\n\ndef width(text):\n"
+        "    if sys.version_info < (3, 8):\n        return len(text.encode())\n"
+        "    return len(text)\n"
+    )
+    new = old.replace("len(text.encode())", "len(text.strip())").replace(
+        "    return len(text)\n", "    return len(text.strip())\n"
+    )
+    result = measure({"w.py": old}, {"w.py": new}, {"w.py": {5, 7}}, {"w.py": {5, 7}})
+    assert result.elsewhere == {"w.py": (6,)}
+    assert (result.covered, result.changed, dict(result.missing)) == (1, 1, {})
+    changed_gate, _ = gate(result)
+    assert changed_gate.status.value == "passed" and "version or platform" in changed_gate.detail

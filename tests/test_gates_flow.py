@@ -103,6 +103,7 @@ def test_a_fixed_bug_reports_every_gate_and_the_coverage_numbers(
         "total_before": 87.5,
         "total_after": 100.0,
         "percent": 100.0,
+        "other_interpreters": {},
     }
     gates = gates_of(extra)
     assert gates["coverage of changed lines"] == (
@@ -138,16 +139,21 @@ def test_warm_cache():
 def test_a_flaky_test_is_reported_and_not_fixed(make_repo: MakeRepo, run_cli: RunCli) -> None:
     root = make_repo({**BUGGY_CLAMP, "tests/test_cache.py": FLAKY_TEST})
     result = run_cli("fix", "--json", cwd=root)
-    assert result.code == 0, result.stderr
     report = result.json()
-    assert report["status"] == "fixed"
-    assert report["fixed_tests"] == ["tests/test_shapes.py::test_above"]
+    # the flaky test fails in every fresh tree (its marker is not committed), so plain pytest
+    # of the patched tree fails too: the run does not claim "fixed", and the round that
+    # fixed test_above is kept aside, not offered
+    assert result.code == 1, result.stderr
+    assert report["status"] == "not_fixed"
+    assert report["reason"].startswith("plain pytest of the selection still fails")
+    assert "tests/test_cache.py::test_warm_cache" in report["reason"]
+    assert report["extra"]["partial"]["tests_passing"] == ["tests/test_shapes.py::test_above"]
     flaky = report["extra"]["flaky"]
     assert [(f["test"], f["kind"]) for f in flaky] == [
         ("tests/test_cache.py::test_warm_cache", "flaky")
     ]
     assert "passed when the suite ran again" in flaky[0]["detail"]
-    assert "tests/test_cache.py::test_warm_cache" not in report["remaining_failures"]
+    assert report["remaining_failures"] == ["tests/test_cache.py::test_warm_cache"]
     assert all("test_cache" not in f["test"] for f in report["failures"])
     status, detail = gates_of(report["extra"])["flaky tests"]
     assert status == "passed" and "1 flaky (not repaired)" in detail
@@ -177,7 +183,7 @@ ORDER_TESTS = {
 }
 
 
-def test_an_order_dependent_test_is_left_out_of_the_regression_check(
+def test_an_order_dependent_test_is_reported_and_still_must_pass_in_the_normal_order(
     make_repo: MakeRepo, run_cli: RunCli
 ) -> None:
     root = make_repo({**BUGGY_CLAMP, **ORDER_TESTS})
@@ -188,7 +194,7 @@ def test_an_order_dependent_test_is_left_out_of_the_regression_check(
     ]
     assert "reverse order" in report["extra"]["flaky"][0]["detail"]
     outcomes = report["extra"]["final"]["outcomes"]
-    assert "tests/test_order.py::test_b_uses_prepared_state" not in outcomes
+    assert outcomes["tests/test_order.py::test_b_uses_prepared_state"] == "passed"
     assert outcomes["tests/test_order.py::test_a_prepare"] == "passed"
 
 
@@ -321,26 +327,26 @@ def test_ranking_prefers_the_patch_that_keeps_the_passing_behaviour(
 
 
 def test_runners_up_are_in_the_json_output(make_repo: MakeRepo, run_cli: RunCli) -> None:
-    # several template edits make test_two pass (`+ 1` -> `+ 0`, `+` -> `*`, ...)
+    # several template edits make test_boundary pass (`>` -> `>=`, `90` -> `89`, ...); edits
+    # that only add an arithmetic identity (`+ 0`, `* 1`) are refused, so none is used here
     root = make_repo(
         {
             "stats.py": """
-            def average(values):
-                total = 0
-                for value in values:
-                    total += value
-                return total / (len(values) + 1)
+            def grade(score):
+                if score > 90:
+                    return "A"
+                return "B"
             """,
             "tests/test_stats.py": """
-            from stats import average
+            from stats import grade
 
 
-            def test_two():
-                assert average([2, 4]) == 3
+            def test_boundary():
+                assert grade(90) == "A"
 
 
-            def test_one():
-                assert average([5]) > 0
+            def test_low():
+                assert grade(50) == "B"
             """,
         }
     )

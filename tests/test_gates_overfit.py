@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from bot.gates.overfit import changed_functions, failing_test_literals, inspect_edit
+from bot.gates.overfit import changed_functions, failing_test_literals, inspect_edit, mocked_names
 
 PRICE = textwrap.dedent(
     '''
@@ -146,3 +146,128 @@ def test_loops_and_conditional_expressions_count_as_conditions(old: str, new: st
     source = f"def f(n, a=1, b=2):\n    {old}    return n\n"
     report = inspect_edit(source, source.replace(old, new))
     assert report.rejected is not None and report.rejected.kind == "condition-constant"
+
+
+def test_a_guard_clause_beside_a_changed_return_is_not_a_constant_return() -> None:
+    old = "def is_prefix(word, text):\n    return len(word) > 0 and text.startswith(word)\n"
+    guarded = (
+        "def is_prefix(word, text):\n    if not word:\n        return False\n"
+        "    return text.startswith(word)\n"
+    )
+    assert inspect_edit(old, guarded).findings == ()
+    # a constant that replaces the computation is still one, guard or not
+    constant = (
+        "def is_prefix(word, text):\n    if not word:\n        return False\n    return True\n"
+    )
+    assert [f.kind for f in inspect_edit(old, constant).findings] == ["returns-constant"]
+    # a condition on something that is not an input does not make a guard clause
+    unrelated = (
+        "def is_prefix(word, text):\n    if not DEBUG:\n        return False\n"
+        "    return text.startswith(word)\n"
+    )
+    assert [f.kind for f in inspect_edit(old, unrelated).findings] == ["returns-constant"]
+
+
+def shapes_of(old: str, new: str, mocked: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
+    return [(f.kind, f.reject) for f in inspect_edit(old, new, mocked=mocked).findings]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kind"),
+    [
+        # an increment changed to zero
+        (
+            "def tick(c):\n    c.count += 1\n",
+            "def tick(c):\n    c.count += 0\n",
+            "increment-to-zero",
+        ),
+        # an operand duplicated (meant w * h)
+        (
+            "def area(w, h):\n    return w - h\n",
+            "def area(w, h):\n    return h + h\n",
+            "duplicated-operand",
+        ),
+        # an arithmetic identity introduced
+        (
+            "def nxt(s):\n    return s + 1\n",
+            "def nxt(s):\n    return s * 1\n",
+            "arithmetic-identity",
+        ),
+        (
+            "def nxt(s):\n    return s - 2\n",
+            "def nxt(s):\n    return s - 0\n",
+            "arithmetic-identity",
+        ),
+        # a literal shortened to a substring in a containment check
+        (
+            "def match(out):\n    return 'set-upstream' in out\n",
+            "def match(out):\n    return 'upstream' in out\n",
+            "widened-literal",
+        ),
+        (
+            "def match(out):\n    return out.startswith('error: ')\n",
+            "def match(out):\n    return out.startswith('e')\n",
+            "widened-literal",
+        ),
+        # a check inverted so that it refuses its own positive example
+        (
+            "def match(out):\n    return 'set-upstream' in out and 'push' in out\n",
+            "def match(out):\n    return 'set-upstream' not in out and 'push' in out\n",
+            "inverted-check",
+        ),
+        (
+            "def match(out):\n    return 'x' in out\n",
+            "def match(out):\n    return not 'x' in out\n",
+            "inverted-check",
+        ),
+    ],
+)
+def test_shapes_of_nonsense_patches_are_rejected(old: str, new: str, kind: str) -> None:
+    # an inverted check is flagged (ranked lower, named in the report): a condition of the
+    # wrong polarity is a real bug often enough
+    assert (kind, kind != "inverted-check") in shapes_of(old, new)
+
+
+def test_a_name_the_tests_mock_brought_in_is_rejected() -> None:
+    tests = {
+        "tests/test_git.py": textwrap.dedent(
+            """
+            from unittest import mock
+
+            @mock.patch("shell.Popen")
+            def test_aliases(popen):
+                popen.return_value = "ok"
+
+            def test_env(monkeypatch):
+                monkeypatch.setattr("shell.environ", {})
+            """
+        )
+    }
+    mocked = mocked_names(tests)
+    assert {"Popen", "environ"} <= mocked
+    old = "def aliases(x):\n    return _get_aliases(x)\n"
+    new = "def aliases(x):\n    return Popen(x)\n"
+    assert ("uses-mocked-name", True) in shapes_of(old, new, mocked)
+    # the same edit is not judged so when the tests mock nothing by that name
+    assert shapes_of(old, new) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("def area(w, h):\n    return w - h\n", "def area(w, h):\n    return w * h\n"),
+        ("def tick(c):\n    c.count += 2\n", "def tick(c):\n    c.count += 1\n"),
+        ("def nxt(s):\n    return s * 2\n", "def nxt(s):\n    return s + 2\n"),
+        ("def sq(s):\n    return s * 2\n", "def sq(s):\n    return s * s\n"),
+        (
+            "def match(out):\n    return 'x' not in out\n",
+            "def match(out):\n    return 'x' in out\n",
+        ),
+        (
+            "def match(out):\n    return 'upstream' in out\n",
+            "def match(out):\n    return 'set-upstream' in out\n",
+        ),
+    ],
+)
+def test_ordinary_fixes_of_the_same_code_pass(old: str, new: str) -> None:
+    assert [kind for kind, reject in shapes_of(old, new) if reject] == []

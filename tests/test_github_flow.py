@@ -334,7 +334,7 @@ def test_reproduction_test_from_the_issue_is_part_of_the_pull_request(world: Wor
 
 
 @pytest.mark.slow
-def test_not_fixed_reports_what_was_tried_and_pushes_useful_work(world: World) -> None:
+def test_not_fixed_reports_what_was_tried_and_offers_no_partial_work(world: World) -> None:
     greeting = 'def greeting(hour):\n    return "Hello"\n'
     test = (
         "\n\ndef test_morning():\n    from ages import greeting\n\n"
@@ -354,14 +354,15 @@ def test_not_fixed_reports_what_was_tried_and_pushes_useful_work(world: World) -
     outcome = act(world, "issues", payload, settings={**SETTINGS, "max_rounds": 2})
     assert outcome.status == "not_fixed"
     assert world.outputs()["status"] == "not_fixed"
-    assert world.outputs()["branch"] == "mendbot/issue-1"
-    assert "return age >= 18" in world.origin_file("mendbot/issue-1", "ages.py")
+    # a round that fixed one of the two bugs is partial and unproven: nothing is pushed
+    assert world.outputs()["branch"] == ""
+    assert git(world.bare, "branch", "--list", "mendbot/*").strip() == ""
     assert world.github.repos[REPO].pulls == {}
     (comment,) = world.github.comments_on(REPO, 1)
     body = comment["body"]
     assert "could not fix this" in body and "What was tried:" in body
     assert "Why it stopped:" in body and "test_morning" in body
-    assert "`mendbot/issue-1`" in body
+    assert "`mendbot/issue-1`" not in body
 
 
 @pytest.mark.slow

@@ -169,6 +169,15 @@ def print_report(outcomes: list[BugOutcome], summary: dict[str, object]) -> None
         f"correct (identical or equivalent): {summary['correct']}/{summary['fixed']}"
         + (f" ({summary['correct_rate']:.0%})" if summary.get("correct_rate") is not None else "")
     )
+    if summary.get("overfitting_rate") is not None:
+        out.print(
+            f"overfitting rate (differs from the reference): {summary['overfitting_rate']:.0%}"
+        )
+    out.print(
+        "claims checked from outside: false claims (fixed, but plain pytest fails on the "
+        f"branch) {summary['false_claims']}, partial merges offered "
+        f"{summary['partial_merges_offered']}"
+    )
     out.print(
         f"unfixable bugs that stopped cleanly with a reason: "
         f"{summary['unfixable_stopped_cleanly']}/{summary['unfixable_total']}"

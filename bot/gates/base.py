@@ -1,7 +1,8 @@
 """The record every gate leaves: its name, whether it passed, failed or could not run, and why.
 
 A gate that could not run (a tool that is not installed, no coverage data) is ``not_run``;
-it is never reported as passed.
+it is never reported as passed. A gate that raises a ``doubt`` lets the patch through and says
+what to review (the report, the JSON and the pull request name it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ class GateStatus(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     NOT_RUN = "not_run"
+    DOUBT = "doubt"  # it ran and found something to review, not enough to reject the patch
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ def failed(name: str, detail: str) -> GateResult:
 
 def not_run(name: str, why: str) -> GateResult:
     return GateResult(name, GateStatus.NOT_RUN, f"not run: {why}")
+
+
+def doubt(name: str, detail: str) -> GateResult:
+    return GateResult(name, GateStatus.DOUBT, detail)
 
 
 def first_failure(results: Iterable[GateResult]) -> GateResult | None:

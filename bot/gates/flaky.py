@@ -1,13 +1,21 @@
 """Flaky tests: told apart from real failures before repairing, and final runs after it.
 
-Before any repair, the whole suite runs once more with the test order reversed (explicit node
-ids, which pytest runs in the order given). Where the screening worker runs, that run is one
+Before any repair, the whole suite runs once more with the test order reversed (the node ids
+go to mendbot's plugin in a file, never on the command line, so the user's own arguments stay
+whole whatever the ids look like). Where the screening worker runs, that run is one
 of its children: it starts from the freshly collected suite, as a new pytest process would,
 without paying the start-up again. That run is also the first re-run of every failing
 test: a failing test that passes in it is flaky (or depends on the order), so it is not a
-target, and no patch is credited with "fixing" it. A test that passed at base and fails in the
-reversed run depends on the order of tests, so the regression check leaves it out. With
-``flaky_reruns`` above 1 the failing tests run again on their own as many more times.
+target, and no patch is credited with "fixing" it. With ``flaky_reruns`` above 1 the failing
+tests run again on their own as many more times.
+
+Flakiness and order-dependence may explain a failure at base; they never excuse a failure a
+patch brings. A test that passed at base in the normal order and fails in the reversed run
+depends on the order of tests: it is reported, and screening (which runs tests in an order of
+its own) does not judge candidates by it, but the proof and the final runs run the suite in
+the normal order, where it must pass as it did at base. Only tests that failed at base and
+passed again (``excluded``) are left out of the comparison. A test that ran out of time in the
+reversed run is slow, not order-dependent.
 
 A test that hit the per-test time limit at base is not re-run: a hang is seldom flaky, and
 waiting the limit out again would double what a hang costs.
@@ -42,6 +50,13 @@ class Flakiness:
 
     @property
     def excluded(self) -> frozenset[str]:
+        """Tests left out of every comparison: they failed at base and passed again."""
+        return frozenset(self.flaky)
+
+    @property
+    def unreliable_guards(self) -> frozenset[str]:
+        """Tests screening does not judge a candidate by: the flaky ones, and those whose
+        outcome depends on the order (screening runs tests in an order of its own)."""
         return frozenset(self.flaky) | frozenset(self.order_dependent)
 
     def to_json(self) -> list[dict[str, str]]:
@@ -65,8 +80,8 @@ class Flakiness:
             found.append(f"{len(self.flaky)} flaky (not repaired): {', '.join(self.flaky[:5])}")
         if self.order_dependent:
             found.append(
-                f"{len(self.order_dependent)} order-dependent (left out of the regression "
-                f"check): {', '.join(self.order_dependent[:5])}"
+                f"{len(self.order_dependent)} order-dependent (must still pass in the normal "
+                f"order): {', '.join(self.order_dependent[:5])}"
             )
         if self.not_rerun:
             found.append(f"{len(self.not_rerun)} timed out at base, not re-run")
@@ -84,6 +99,52 @@ def mask(run: TestRun, excluded: Collection[str]) -> TestRun:
     )
 
 
+# pytest's own options that take their value as the next argument
+VALUE_OPTIONS = frozenset(
+    {
+        "-k",
+        "-m",
+        "-p",
+        "-c",
+        "-o",
+        "-W",
+        "-r",
+        "--deselect",
+        "--ignore",
+        "--ignore-glob",
+        "--rootdir",
+        "--confcutdir",
+        "--basetemp",
+        "--maxfail",
+        "--tb",
+        "--durations",
+        "--durations-min",
+        "--import-mode",
+        "--override-ini",
+        "--pythonwarnings",
+        "--capture",
+        "--log-level",
+        "--log-cli-level",
+        "--log-file",
+        "--log-format",
+        "--junitxml",
+        "--junit-xml",
+        "--junit-prefix",
+        "--cov",
+        "--cov-report",
+        "--cov-config",
+        "--cov-fail-under",
+        "--dist",
+        "--numprocesses",
+        "-n",
+        "--timeout",
+        "--inifile",
+        "--config-file",
+        "--doctest-glob",
+    }
+)
+
+
 def option_arguments(pytest_args: Sequence[str], project_dir: Path) -> list[str]:
     """The pytest arguments that are options, not test selections.
 
@@ -91,9 +152,18 @@ def option_arguments(pytest_args: Sequence[str], project_dir: Path) -> list[str]
     run in file order again, so selections are left out and options are kept.
     """
     kept: list[str] = []
+    value_of_option = False
     for argument in pytest_args:
+        if value_of_option:  # ``--deselect tests/a.py::t``: the value goes with its option
+            kept.append(argument)
+            value_of_option = False
+            continue
+        if argument.startswith("-"):
+            kept.append(argument)
+            value_of_option = argument in VALUE_OPTIONS
+            continue
         target = argument.split("::", 1)[0]
-        if not argument.startswith("-") and ("::" in argument or (project_dir / target).exists()):
+        if "::" in argument or (project_dir / target).exists():
             continue
         kept.append(argument)
     return kept
@@ -122,7 +192,6 @@ def detect(
     if not failing and not baseline.passing:
         return Flakiness(not_rerun=timed_out, skipped_because="no test to re-run")
     order = [r.nodeid for r in reversed(baseline.results) if r.nodeid not in timed_out]
-    options = option_arguments(runner.pytest_args, runner.project_dir)
     remaining = max(10.0, deadline - time.monotonic())
     reversed_run = None
     if worker_tag is not None:
@@ -134,12 +203,7 @@ def detect(
             coverage=coverage,
         )
     if reversed_run is None:
-        reversed_run = runner.run(
-            [*options, *order],
-            timeout=remaining,
-            per_test_timeout=per_test_timeout,
-            selection=False,
-        )
+        reversed_run = runner.run(order=order, timeout=remaining, per_test_timeout=per_test_timeout)
     flaky: list[str] = []
     dependent: list[str] = []
     detail: dict[str, str] = {}
@@ -152,7 +216,8 @@ def detect(
                 "in reverse order"
             )
     for nodeid in baseline.passing:
-        if nodeid in again and again[nodeid].outcome.is_bad:
+        # a test that ran out of time is slow: slowness is not a dependence on order
+        if nodeid in again and again[nodeid].outcome in (Outcome.FAILED, Outcome.ERROR):
             dependent.append(nodeid)
             detail[nodeid] = (
                 f"passed at base, {again[nodeid].outcome.value} when the suite ran in reverse "
@@ -164,10 +229,9 @@ def detect(
         if not still or time.monotonic() > deadline:
             break
         run = runner.run(
-            [*options, *still],
+            order=still,
             timeout=max(10.0, deadline - time.monotonic()),
             per_test_timeout=per_test_timeout,
-            selection=False,
         )
         done += 1
         results = run.by_id()
@@ -185,6 +249,34 @@ def detect(
         reordered=True,
         detail=detail,
         reversed_run=reversed_run,
+    )
+
+
+def confirm(
+    runner: TestRunner, found: Flakiness, *, per_test_timeout: float, deadline: float
+) -> Flakiness:
+    """The flaky tests, run once more by plain pytest: a test that fails there again has
+    failed in every plain run, so it is not flaky (whatever another re-run said; a screening
+    child and plain pytest must agree, and plain pytest is what the user runs)."""
+    if not found.flaky:
+        return found
+    run = runner.run(
+        order=found.flaky,
+        timeout=max(10.0, deadline - time.monotonic()),
+        per_test_timeout=per_test_timeout,
+    )
+    if run.timed_out and not run.results:
+        return found
+    results = run.by_id()
+    failing_again = {
+        nodeid for nodeid in found.flaky if nodeid in results and results[nodeid].outcome.is_bad
+    }
+    if not failing_again:
+        return found
+    return dataclasses.replace(
+        found,
+        flaky=tuple(n for n in found.flaky if n not in failing_again),
+        detail={k: v for k, v in found.detail.items() if k not in failing_again},
     )
 
 

@@ -20,7 +20,7 @@ from bot.analysis.classify import is_test_path
 from bot.gates import coverage as coverage_gate
 from bot.gates.base import GateResult, failed, not_run, passed
 from bot.gates.flaky import final_runs, mask
-from bot.gates.overfit import Literal, inspect_candidate
+from bot.gates.overfit import Literal, inspect_candidate, mocked_names
 from bot.gates.static import Finding, StaticChecker, compare, module_name
 from bot.gates.test_quality import check_test_source, modules_of, written_test_ids
 from bot.models import Candidate, Outcome, TestRun
@@ -36,6 +36,7 @@ class Keeper:
     static: StaticChecker
     excluded: frozenset[str] = frozenset()  # flaky and order-dependent tests
     rejected_kinds: Counter[str] = field(default_factory=Counter)
+    _mocked_cache: tuple[Mapping[str, str], frozenset[str]] | None = None
 
     @classmethod
     def create(cls, runner: TestRunner) -> Keeper:
@@ -63,7 +64,7 @@ class Keeper:
             for e in candidate.edits
             if not is_test_path(e.path)
         ]
-        rejected = inspect_candidate(edits, literals).rejected
+        rejected = inspect_candidate(edits, literals, self._mocked(test_sources)).rejected
         if rejected is not None:
             self.rejected_kinds[rejected.kind] += 1
             return "overfit", f"overfitting: {rejected.describe()}"
@@ -96,6 +97,12 @@ class Keeper:
             if added:
                 return "test-quality", "the written test is not a real test: " + "; ".join(added)
         return "", ""
+
+    def _mocked(self, test_sources: Mapping[str, str]) -> frozenset[str]:
+        """The names the tests patch or mock (worked out once per round's test sources)."""
+        if self._mocked_cache is None or self._mocked_cache[0] is not test_sources:
+            self._mocked_cache = (test_sources, mocked_names(test_sources))
+        return self._mocked_cache[1]
 
     # ------------------------------------------------------------ static tools
 

@@ -7,7 +7,9 @@ edit touches). What each kind means, and whether it rejects the patch or only fl
   ``True``/``False`` (or another constant). That deletes a branch while looking like an edit;
   a maintainer who wants the branch gone removes it.
 * ``returns-constant`` (reject): a ``return`` that computed a value now returns a constant.
-  The tests pass because the constant happens to be what they expect.
+  The tests pass because the constant happens to be what they expect. A guard clause (an
+  early ``return <constant>`` under a condition that tests an input, with a computed return
+  still after it) is a boundary fix, not this.
 * ``swallows-errors`` (reject for a bare ``except:`` or ``except Exception``/``BaseException``
   whose body does nothing; flag for a named exception): errors that showed the bug vanish.
   Ignoring one specific exception is sometimes the intended behaviour, so that is only flagged.
@@ -15,6 +17,22 @@ edit touches). What each kind means, and whether it rejects the patch or only fl
   literal that appears in the failing test and nowhere in the original function, such as
   ``if value == 15: return 10``. Small boundary values (0, 1, -1, None, booleans, empty
   strings) are exempt: guarding them is how real boundary fixes look.
+* ``uses-mocked-name`` (reject): a name the function did not use is brought in where another
+  was, and the tests patch or mock that name (``mock.patch("m.Popen")``,
+  ``monkeypatch.setattr(m, "Popen", ...)``): the tests pass because the mock answers, not
+  the code.
+* ``increment-to-zero`` (reject): an augmented assignment (``count += 1``) now adds or
+  subtracts zero: the update is deleted while looking like an edit.
+* ``duplicated-operand`` (reject): a binary operation on two different computed operands now
+  has the same operand twice (``w - h`` -> ``h + h``); ``s * 2`` -> ``s * s`` is not this.
+* ``arithmetic-identity`` (reject): an operation that does nothing was introduced (``* 1``,
+  ``+ 0``, ``- 0``, ``/ 1``, ``// 1``, ``** 1``): the computation it replaces is deleted.
+* ``widened-literal`` (reject): in a containment check (``in``, ``startswith``, ``endswith``,
+  ``find``...) a string literal became a shorter part of itself, so the check accepts far more.
+* ``inverted-check`` (flag): a containment check against a string literal was turned into
+  its negation, so the rule now refuses the very text it was written for. A condition of the
+  wrong polarity is a real bug often enough that this is flagged (ranked lower, named in the
+  report), not rejected.
 * ``removes-statements`` (flag): the function lost statements or a branch. Deleting a
   superfluous statement is a real fix often enough (a doubled update, a stray reset) that
   rejecting would lose correct patches; flagged patches rank below unflagged ones and the
@@ -350,8 +368,43 @@ def _does_nothing(handler: ast.ExceptHandler) -> bool:
     return True
 
 
+def _argument_names(function: ast.AST) -> set[str]:
+    arguments = getattr(function, "args", None)
+    if not isinstance(arguments, ast.arguments):
+        return set()
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return {a.arg for a in every} - {"self", "cls"}
+
+
+def _guard_clause_returns(function: ast.AST) -> set[int]:
+    """Ids of the constant returns that are guard clauses: an early ``return <constant>``
+    under a condition that tests an input, in a function that still returns a computed
+    value elsewhere. A guard clause is how a boundary fix looks, not a deleted computation."""
+    inputs = _argument_names(function)
+    returns = [n for n in _nested(function) if isinstance(n, ast.Return)]
+    if not inputs or not any(r.value is not None and not _is_constant(r.value) for r in returns):
+        return set()
+    found: set[int] = set()
+    for node in _nested(function):
+        if not isinstance(node, ast.If):
+            continue
+        tested = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+        if not tested & inputs:
+            continue
+        for branch in (node.body, node.orelse):
+            if branch and isinstance(branch[-1], ast.Return) and _is_constant(branch[-1].value):
+                found.add(id(branch[-1]))
+    return found
+
+
 def _check_pair(
-    name: str, old: ast.AST, new: ast.AST, literals: frozenset[Literal], path: str
+    name: str,
+    old: ast.AST,
+    new: ast.AST,
+    literals: frozenset[Literal],
+    path: str,
+    mocked: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     where = f"`{name}`" if name else "module level"
     line = getattr(new, "lineno", 0) if name else 0
@@ -378,8 +431,11 @@ def _check_pair(
         r for r in _added(new_returns, old_returns) if isinstance(r, ast.Return) and r.value
     ]
     lost_values = [r for r in lost_values if not _is_constant(r.value)]
+    guard_clauses = _guard_clause_returns(new)
     for returned in _added(old_returns, new_returns):
         assert isinstance(returned, ast.Return)
+        if id(returned) in guard_clauses:
+            continue  # `if not x: return False` keeps a computed return after it
         if returned.value is not None and _is_constant(returned.value) and lost_values:
             add(
                 "returns-constant",
@@ -428,6 +484,9 @@ def _check_pair(
             )
             break
 
+    for kind, detail, at in _shapes(old, new, mocked):
+        add(kind, kind not in FLAGGED_SHAPES, f"{where}: {detail}", at)
+
     removed = before.statements - after.statements
     if removed > 0:
         add(
@@ -439,20 +498,196 @@ def _check_pair(
 
 
 def inspect_edit(
-    old: str, new: str, *, path: str = "", literals: frozenset[Literal] = frozenset()
+    old: str,
+    new: str,
+    *,
+    path: str = "",
+    literals: frozenset[Literal] = frozenset(),
+    mocked: frozenset[str] = frozenset(),
 ) -> Report:
     """Overfitting findings for one file edit (``old`` -> ``new``)."""
     findings: list[Finding] = []
     for name, before, after in changed_functions(old, new):
-        findings.extend(_check_pair(name, before, after, literals, path))
+        findings.extend(_check_pair(name, before, after, literals, path, mocked))
     return Report(tuple(findings))
 
 
 def inspect_candidate(
-    edits: Iterable[tuple[str, str, str]], literals: frozenset[Literal] = frozenset()
+    edits: Iterable[tuple[str, str, str]],
+    literals: frozenset[Literal] = frozenset(),
+    mocked: frozenset[str] = frozenset(),
 ) -> Report:
-    """Findings for a whole candidate: ``edits`` are (path, old text, new text)."""
+    """Findings for a whole candidate: ``edits`` are (path, old text, new text); ``mocked``:
+    the names the tests patch or mock (``mocked_names``)."""
     findings: list[Finding] = []
     for path, old, new in edits:
-        findings.extend(inspect_edit(old, new, path=path, literals=literals).findings)
+        found = inspect_edit(old, new, path=path, literals=literals, mocked=mocked)
+        findings.extend(found.findings)
     return Report(tuple(findings))
+
+
+# ---------------------------------------------------------------- shapes of nonsense patches
+
+FLAGGED_SHAPES = {"inverted-check"}
+MOCKERS = {"patch", "setattr", "object", "MagicMock", "Mock", "create_autospec"}
+IDENTITY = {ast.Mult: 1, ast.Div: 1, ast.FloorDiv: 1, ast.Pow: 1, ast.Add: 0, ast.Sub: 0}
+CONTAINMENT_METHODS = {"startswith", "endswith", "find", "rfind", "index", "count", "search"}
+
+
+def mocked_names(test_sources: Mapping[str, str]) -> frozenset[str]:
+    """Names the tests patch or mock: the last part of ``patch("pkg.mod.Name")`` targets,
+    the attribute of ``patch.object(x, "name")`` and ``monkeypatch.setattr(x, "name", v)``
+    (or ``setattr("pkg.mod.name", v)``)."""
+    found: set[str] = set()
+    for text in test_sources.values():
+        tree = _parse(text)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            function = node.func
+            called = (
+                function.attr
+                if isinstance(function, ast.Attribute)
+                else getattr(function, "id", "")
+            )
+            if called not in MOCKERS:
+                continue
+            strings = [
+                a.value
+                for a in node.args[:2]
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+            found.update(
+                s.rsplit(".", 1)[-1]
+                for s in strings
+                if s.replace(".", "").replace("_", "").isalnum()
+            )
+    return frozenset(found)
+
+
+def _names(root: ast.AST) -> set[str]:
+    found: set[str] = set()
+    for node in _nested(root):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+    return found
+
+
+def _zero(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
+
+
+def _is_identity(node: ast.BinOp) -> bool:
+    neutral = IDENTITY.get(type(node.op))
+    if neutral is None:
+        return False
+    right = node.right
+    if (
+        isinstance(right, ast.Constant)
+        and right.value == neutral
+        and not isinstance(right.value, bool)
+    ):
+        return True
+    left = node.left  # 1 * x, 0 + x
+    return (
+        isinstance(node.op, ast.Mult | ast.Add)
+        and isinstance(left, ast.Constant)
+        and left.value == neutral
+        and not isinstance(left.value, bool)
+    )
+
+
+def _containment_literals(root: ast.AST) -> list[tuple[ast.AST, str, bool]]:
+    """(node, string literal, negated) for every containment check against a literal."""
+    found: list[tuple[ast.AST, str, bool]] = []
+    for node in _nested(root):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            op = node.ops[0]
+            left = node.left
+            if (
+                isinstance(op, ast.In | ast.NotIn)
+                and isinstance(left, ast.Constant)
+                and isinstance(left.value, str)
+            ):
+                found.append((node, left.value, isinstance(op, ast.NotIn)))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in CONTAINMENT_METHODS
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node, node.args[0].value, False))
+    negated = {
+        id(node.operand)
+        for node in _nested(root)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    }
+    return [(n, text, flip != (id(n) in negated)) for n, text, flip in found]
+
+
+def _shapes(
+    old: ast.AST, new: ast.AST, mocked: frozenset[str]
+) -> Iterator[tuple[str, str, ast.AST]]:
+    """(kind, detail, node) for each nonsense shape the change from ``old`` to ``new`` has."""
+    old_names, new_names = _names(old), _names(new)
+    brought = (new_names - old_names) & mocked
+    if brought and old_names - new_names:
+        shown = sorted(brought)[0]
+        node = next(
+            (n for n in _nested(new) if getattr(n, "id", getattr(n, "attr", None)) == shown), new
+        )
+        yield "uses-mocked-name", f"brings in `{shown}`, which the tests patch or mock", node
+    old_augmented = [n for n in _nested(old) if isinstance(n, ast.AugAssign)]
+    for node in _added(old_augmented, [n for n in _nested(new) if isinstance(n, ast.AugAssign)]):
+        assert isinstance(node, ast.AugAssign)
+        zeroed = isinstance(node.op, ast.Add | ast.Sub) and _zero(node.value)
+        if zeroed and not any(_zero(o.value) for o in old_augmented):
+            yield "increment-to-zero", f"`{ast.unparse(node)}` changes nothing", node
+    old_operations = [n for n in _nested(old) if isinstance(n, ast.BinOp)]
+    new_operations = [n for n in _nested(new) if isinstance(n, ast.BinOp)]
+    lost = _added(new_operations, old_operations)
+    for node in _added(old_operations, new_operations):
+        assert isinstance(node, ast.BinOp)
+        if _is_identity(node) and not any(
+            isinstance(o, ast.BinOp) and _is_identity(o) for o in old_operations
+        ):
+            yield "arithmetic-identity", f"`{ast.unparse(node)}` does nothing", node
+        if (
+            _node_dump(node.left) == _node_dump(node.right)
+            and not _is_constant(node.left)
+            and any(
+                isinstance(o, ast.BinOp)
+                and not _is_constant(o.left)
+                and not _is_constant(o.right)
+                and _node_dump(o.left) != _node_dump(o.right)
+                for o in lost
+            )
+        ):
+            yield "duplicated-operand", f"`{ast.unparse(node)}` uses one operand twice", node
+    before = _containment_literals(old)
+    after = _containment_literals(new)
+    old_texts = {text for _, text, _ in before}
+    for node, text, negated in after:
+        if text in old_texts:
+            if any(t == text and n != negated for _, t, n in before) and not any(
+                t == text and n == negated for _, t, n in before
+            ):
+                yield (
+                    "inverted-check",
+                    f"`{ast.unparse(node)}` refuses the text it checks for",
+                    node,
+                )
+            continue
+        longer = [t for t in old_texts if text and text in t and len(text) < len(t)]
+        if longer:
+            yield (
+                "widened-literal",
+                f"checks for {text!r} where it checked for {longer[0]!r}",
+                node,
+            )

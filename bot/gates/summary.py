@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-SHOWN = {"passed": "passed", "failed": "**failed**", "not_run": "not run"}
+SHOWN = {"passed": "passed", "failed": "**failed**", "not_run": "not run", "doubt": "**doubt**"}
 MAX_RUNNERS_UP = 3
 
 
@@ -34,7 +34,11 @@ def gates_section(extra: Mapping[str, object]) -> list[str]:
         )
     flaky = extra.get("flaky")
     if isinstance(flaky, list) and flaky:
-        lines += ["", "Left out as flaky (never counted as fixed or broken):"]
+        lines += [
+            "",
+            "Flaky tests (never counted as fixed) and order-dependent ones (they must still "
+            "pass in the normal order):",
+        ]
         lines += [
             f"- `{item.get('test')}` ({item.get('kind')}): {_cell(item.get('detail', ''))}"
             for item in flaky

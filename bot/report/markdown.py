@@ -244,12 +244,34 @@ def _round_row(round_: Round) -> str:
     commit = f"`{_short(round_.commit)}`" if round_.commit else "rolled back"
     if round_.rejected_ref:
         commit += f" (attempt kept at {code(round_.rejected_ref)})"
+    if round_.partial:
+        commit += " (partial, unproven: not offered)"
     files = ", ".join(code(f) for f in round_.files) or "-"
     fixed = str(len(round_.fixed_tests))
     return (
         f"| {round_.number} | {_cell(round_.engine)} | {_cell(commit)} | {_cell(files)} | "
         f"{fixed} | {_cell(round_.reason)} |"
     )
+
+
+def _proof_lines(result: RunResult) -> list[str]:
+    """For every kept patch: what proved it, which tests run its lines, any doubt."""
+    lines: list[str] = []
+    for round_ in result.rounds:
+        if not round_.commit or not (round_.proved_by or round_.partial):
+            continue
+        lines += ["", f"Round {round_.number}:"]
+        if round_.partial:
+            lines.append("- partial and unproven: not offered for merge")
+        if round_.proved_by:
+            lines.append(f"- proved by: {_cell(round_.proved_by)}")
+        shown = ", ".join(code(t) for t in round_.exercised_by[:10]) or "none"
+        more = len(round_.exercised_by) - 10
+        lines.append(
+            f"- tests that run the changed lines: {shown}" + (f" (+{more})" if more > 0 else "")
+        )
+        lines += [f"- doubt: {_cell(d)}" for d in round_.doubts]
+    return lines
 
 
 def rounds_section(result: RunResult) -> list[str]:
@@ -262,6 +284,7 @@ def rounds_section(result: RunResult) -> list[str]:
     ]
     lines += [_round_row(r) for r in result.rounds]
     rolled_back = [r for r in result.rounds if not r.commit]
+    lines += _proof_lines(result)
     lines.append("")
     lines.append(
         f"Base `{_short(result.base)}`, head `{_short(result.head)}`, "

@@ -34,6 +34,10 @@ def _result_to_json(result: RunResult) -> dict[str, Any]:
                 "description": r.description,
                 "root_cause": r.root_cause,
                 "rejected_ref": r.rejected_ref,
+                "partial": r.partial,
+                "proved_by": r.proved_by,
+                "exercised_by": list(r.exercised_by),
+                "doubts": list(r.doubts),
                 "duration_s": r.duration_s,
             }
             for r in result.rounds

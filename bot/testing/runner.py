@@ -138,8 +138,12 @@ class TestRunner:
         per_test_timeout: float = 0.0,
         coverage: bool = False,
         selection: bool = True,
+        order: Sequence[str] = (),
     ) -> TestRun:
         """Run the given tests (all selected tests when empty) and read the results.
+
+        ``order``: of the selected tests, run these, in this order (handed to mendbot's plugin
+        in a file, so the user's arguments stay whole and node ids never meet argv).
 
         A test that defeats its time limit is killed with its test process by the plugin's
         watchdog; it is recorded as a timeout and the run starts again without it.
@@ -160,6 +164,10 @@ class TestRunner:
             if use_coverage:
                 # measured by mendbot's plugin with coverage.py, per test, as the tests run
                 argv.append(f"--mendbot-coverage={coverage_out}")
+            if order:
+                listed = result_dir / "order.txt"
+                listed.write_text("".join(f"{n}\n" for n in order), encoding="utf-8")
+                argv.append(f"--mendbot-order={listed}")
             if selection:
                 argv += list(self.pytest_args)
             argv += [f"--deselect={nodeid}" for nodeid in hanging]
