@@ -42,8 +42,6 @@ _import_gitpython()
 import git  # noqa: E402
 
 git.cmd.Git.GIT_PYTHON_GIT_EXECUTABLE = NO_EXECUTABLE
-# GitPython asks for its git-process object database; reading without any process is the point.
-warnings.filterwarnings("ignore", "GitDB is deprecated", DeprecationWarning, r"bot\.gitread")
 
 Reader = git.Repo
 _MISSING = (ValueError, TypeError, KeyError, OSError, git.BadName, git.BadObject)
@@ -63,7 +61,10 @@ def open_reader(git_dir: Path, common_dir: Path) -> Reader:
 
     GitPython would take ``GIT_COMMON_DIR`` and ``GIT_OBJECT_DIRECTORY`` from the environment;
     the refs and objects read are the ones of ``common_dir``, as for every git of gitcmd's."""
-    reader = git.Repo(git_dir, odbt=git.GitDB, search_parent_directories=False)
+    with warnings.catch_warnings():
+        # GitPython prefers its object database that runs `git cat-file`; no process is the point
+        warnings.filterwarnings("ignore", "GitDB is deprecated", DeprecationWarning)
+        reader = git.Repo(git_dir, odbt=git.GitDB, search_parent_directories=False)
     reader._common_dir = os.fspath(common_dir)
     reader.odb = git.GitDB(os.fspath(common_dir / "objects"))
     return reader
