@@ -16,6 +16,12 @@ names, and never carry a secret:
   ``--no-ext-diff --no-textconv``;
 - the environment is built from an allow-list: tokens and API keys never reach git. The one
   exception, a push, adds the credentials it needs explicitly (``bot/github/remote.py``).
+
+Reading the user's repository (branch tips, commit messages, run records) needs no process at
+all: ``bot/gitread.py`` reads it in-process with GitPython over its pure-Python object database,
+from the directories resolved here, and GitPython is given no git executable. So GitPython reads
+the user's repository in-process, and every git process mendbot starts goes through this
+module.
 """
 
 from __future__ import annotations

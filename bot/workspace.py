@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot import gitcmd, proc
+from bot import gitcmd, gitread, proc
 from bot.errors import RepositoryError
 from bot.ignored import bring_ignored, copy_ignored
 from bot.leftovers import (
@@ -35,12 +35,14 @@ from bot.models import Trigger, Workspace
 IDENTITY = gitcmd.IDENTITY
 REJECTED_PREFIX = "refs/mendbot/rejected"
 RUNS_PREFIX = "refs/mendbot/runs"
+ROUNDS_READ_LIMIT = 1000  # commits read below a branch's tip looking for its base
 
 # mendbot's own worktrees: their folder -> where git finds their metadata. Filled when a
 # worktree is created (before any test runs), so that no git command mendbot runs in one
 # ever reads the ``.git`` file a test could have rewritten.
 _WORKTREES: dict[str, gitcmd.Place] = {}
 _REPOSITORIES: dict[str, Repository] = {}  # the same folders -> the user's repository
+_OPENED: dict[str, Repository] = {}  # the user's top levels -> their repository
 
 
 def git_env() -> dict[str, str]:
@@ -123,6 +125,7 @@ def open_repository(path: Path) -> tuple[Repository, Path, str]:
         )
     subdir = path.resolve().relative_to(top).as_posix()
     repository = Repository(top=top, git_dir=git_dir.resolve(), common_dir=common.resolve())
+    _OPENED[str(top)] = repository
     return repository, top, "" if subdir == "." else subdir
 
 
@@ -195,12 +198,21 @@ def commit_tree(top: Path, tree: str, parents: Sequence[str], message: str, date
     return run_git([*arguments, "-m", message], top, env=fixed).strip()
 
 
+def reader(top: Path) -> gitread.Reader:
+    """GitPython's reader of the user's repository that holds ``top`` (a worktree of mendbot's
+    stands for the user's repository recorded when it was made), from the directories gitcmd
+    resolved: reading refs, commits and blobs starts no process."""
+    return gitread.open_reader(*_git_directories(top))
+
+
+def _git_directories(top: Path) -> tuple[Path, Path]:
+    repository = _OPENED.get(str(top)) or repository_of(top)
+    return repository.git_dir, repository.common_dir
+
+
 def branch_tip(top: Path, name: str) -> str:
     """The commit branch ``name`` points to in the user's repository, "" when there is none."""
-    found = run_git(
-        ["rev-parse", "-q", "--verify", f"refs/heads/{name}^{{commit}}"], top, check=False
-    )
-    return found.strip()
+    return gitread.commit_of(reader(top), f"refs/heads/{name}")
 
 
 def is_ancestor(top: Path, older: str, newer: str) -> bool:
@@ -530,11 +542,9 @@ _TRAILER = re.compile(r"^(Mendbot-[A-Za-z]+):\s*(.+)$", re.MULTILINE)
 def round_base(top: Path, tip: str) -> str:
     """The commit a mendbot branch builds on: the first commit below ``tip`` (following first
     parents) that is not a mendbot round."""
-    log = run_git(["log", "--first-parent", "-n", "1000", "--format=%H%x00%B%x1e", tip], top)
-    for entry in log.split("\x1e"):
-        sha, _, message = entry.strip().partition("\x00")
-        if sha and "Mendbot-Round" not in dict(_TRAILER.findall(message)):
-            return sha
+    for commit in gitread.first_parents(reader(top), tip, limit=1000):
+        if "Mendbot-Round" not in dict(_TRAILER.findall(commit.message)):
+            return commit.sha
     raise RepositoryError(f"{tip[:12]} holds no commit below its mendbot rounds")
 
 
@@ -548,19 +558,24 @@ def earlier_fix(workspace: Workspace) -> str:
     tip = branch_tip(top, workspace.branch)
     if not tip or tip == base:
         return ""
-    log = run_git(["log", "--format=%H%x00%B%x1e", f"{base}..{tip}"], top)
+    repository = reader(top)
     runs: list[str] = []
-    for entry in log.split("\x1e"):
-        if not entry.strip():
-            continue
-        trailers = dict(_TRAILER.findall(entry.partition("\x00")[2]))
-        if "Mendbot-Round" not in trailers or "Mendbot-Run" not in trailers:
+    # Rounds form a line of single-parent commits from the tip down to the base.
+    for commit in gitread.first_parents(repository, tip, limit=ROUNDS_READ_LIMIT):
+        if commit.sha == base:
+            break
+        trailers = dict(_TRAILER.findall(commit.message))
+        if len(commit.parents) != 1 or "Mendbot-Round" not in trailers:
+            return ""
+        if "Mendbot-Run" not in trailers:
             return ""
         runs.append(trailers["Mendbot-Run"].strip())
-    latest = runs[0]  # git log lists the newest first
-    record = gitcmd.run(["cat-file", "blob", f"{RUNS_PREFIX}/{latest}:run.json"], place(top))
+    else:
+        return ""
+    latest = runs[0]  # newest first
+    record = gitread.file_at(repository, f"{RUNS_PREFIX}/{latest}", "run.json")
     try:
-        meta = json.loads(record.stdout) if record.returncode == 0 else {}
+        meta = json.loads(record) if record is not None else {}
     except ValueError:
         return ""
     fixed = meta.get("status") == "fixed" and meta.get("head") == tip

@@ -11,6 +11,7 @@ must never claim a head commit the user's repository does not hold.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CliResult, git, snapshot
+from conftest import GIT_ENV, CliResult, git, snapshot
 
 from bot import gitcmd
 
@@ -213,18 +214,91 @@ def test_git_commands_carry_no_secret_and_override_programs(
 
 
 def test_no_git_subprocess_outside_the_one_builder() -> None:
-    """Every git command of bot/ goes through bot/gitcmd.py."""
+    """Every git command of bot/ goes through bot/gitcmd.py; GitPython is imported by
+    bot/gitread.py alone (the in-process reader)."""
     root = Path(__file__).resolve().parent.parent / "bot"
-    pattern = re.compile(
-        r"""(\[\s*["']git["']\s*,|["']git["']\s*,\s*\*|^\s*import git$|^\s*from git import)""",
-        re.M,
-    )
-    offenders = [
-        str(path.relative_to(root))
-        for path in sorted(root.rglob("*.py"))
-        if path.name != "gitcmd.py" and pattern.search(path.read_text(encoding="utf-8"))
-    ]
+    processes = re.compile(r"""(\[\s*["']git["']\s*,|["']git["']\s*,\s*\*)""")
+    gitpython = re.compile(r"^\s*(import git\b|from git(\.\w+)* import|from gitdb)", re.M)
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = str(path.relative_to(root))
+        if name != "gitcmd.py" and processes.search(text):
+            offenders.append(name)
+        if name != "gitread.py" and gitpython.search(text):
+            offenders.append(name)
     assert offenders == []
+
+
+READER_PROBE = """\
+import sys
+from pathlib import Path
+
+marker = Path(sys.argv[1])
+import bot.gitread as gitread
+import git.cmd
+
+def refuse(self, command, *args, **kwargs):
+    with marker.open("a") as out:
+        out.write(f"GitPython started {command!r}\\n")
+    raise RuntimeError("GitPython started a git process")
+
+git.cmd.Git.execute = refuse
+opened = gitread.open_reader
+
+def counted(*args, **kwargs):
+    with (marker.parent / "readers.txt").open("a") as out:
+        out.write("opened\\n")
+    return opened(*args, **kwargs)
+
+gitread.open_reader = counted
+from bot.cli import main
+main(sys.argv[2:])
+"""
+
+
+def test_reading_the_users_repository_starts_no_git_process_of_gitpython(
+    buggy_clamp: Path, tmp_path: Path
+) -> None:
+    """Two real `mendbot fix` runs: the second reuses the branch and finds the verified fix by
+    reading branch tips, commit messages and the run record with GitPython. GitPython's git
+    executable is a script that leaves a marker, and its process runner is replaced by one
+    that leaves a marker and fails: neither may ever be reached, not even at import."""
+    probe_folder = tmp_path / "probe"
+    probe_folder.mkdir()
+    marker = probe_folder / "marker.txt"
+    script = probe_folder / "fake-git"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {marker}\necho "git version 2.99.0"\n')
+    script.chmod(0o755)
+    env = {
+        **os.environ,
+        **GIT_ENV,
+        "MENDBOT_PLUGIN_AUTOLOAD": "0",
+        "GIT_PYTHON_GIT_EXECUTABLE": str(script),
+    }
+
+    def fix() -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", READER_PROBE, str(marker), "fix", "--json"],
+            cwd=buggy_clamp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert done.stdout.strip(), done.stderr
+        report: dict[str, object] = json.loads(done.stdout)
+        return report
+
+    first = fix()
+    assert first["status"] == "fixed", first
+    again = fix()
+
+    assert not marker.exists(), marker.read_text()
+    assert (probe_folder / "readers.txt").exists()  # the reader was used
+    assert again["status"] == "fixed" and again["branch"] == first["branch"]
+    assert "already holds the verified fix" in str(again["reason"])
+    assert git(buggy_clamp, "rev-parse", str(again["branch"])).strip() == again["head"]
 
 
 def test_environment_of_git_has_no_secret_in_a_real_run(tmp_path: Path) -> None:
@@ -314,3 +388,41 @@ def test_a_claimed_head_is_checked_in_the_users_repository(
         ws.verify_claim(root, "mendbot/fix-gone", head, base)
     with pytest.raises(RepositoryError, match="does not build on the base"):
         ws.verify_claim(root, "mendbot/fix-x", head, fake)
+
+
+def test_the_reader_sees_what_git_sees_in_packs_and_linked_worktrees(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Branch tips, round bases and run records read in-process match git's answers once
+    refs and objects are packed (``git gc``), from a linked worktree of the user's too; a
+    name git would refuse or a ref that is missing reads as no commit."""
+    from bot import gitread
+    from bot import workspace as ws
+
+    root = make_repo({"a.py": "x = 1\n"})
+    base = git(root, "rev-parse", "HEAD").strip()
+    git(root, "checkout", "-q", "-b", "mendbot/fix-x")
+    for number in (2, 3):
+        (root / "a.py").write_text(f"x = {number}\n")
+        git(root, "commit", "-qam", f"round {number}\n\nMendbot-Round: {number}\nMendbot-Run: r1")
+    head = git(root, "rev-parse", "HEAD").strip()
+    record = git(root, "commit-tree", "-m", "record", git(root, "rev-parse", "HEAD^{tree}").strip())
+    git(root, "update-ref", "refs/mendbot/runs/r1", record.strip())
+    git(root, "tag", "-a", "-m", "annotated", "v1", base)
+    git(root, "checkout", "-q", "main")
+    git(root, "gc", "-q", "--prune=now")
+    assert not list((root / ".git" / "refs" / "heads").rglob("fix-x"))  # packed now
+
+    linked = tmp_path / "linked"
+    git(root, "worktree", "add", "-q", "--detach", str(linked))
+    for top in (root, linked.resolve()):
+        assert ws.branch_tip(top, "mendbot/fix-x") == head
+        assert ws.branch_tip(top, "main") == base
+        assert ws.round_base(top, head) == base
+        for missing in ("gone", "../../config", "a..b", "x.lock", ""):
+            assert ws.branch_tip(top, missing) == ""
+        reader = ws.reader(top)
+        assert gitread.commit_of(reader, "refs/tags/v1") == base  # peeled
+        assert gitread.file_at(reader, "refs/mendbot/runs/r1", "a.py") == b"x = 3\n"
+        assert gitread.file_at(reader, "refs/mendbot/runs/r1", "none.py") is None
+        ws.verify_claim(top, "mendbot/fix-x", head, base)
