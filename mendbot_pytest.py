@@ -361,8 +361,126 @@ def _patch_class(old_class: type, new_class: type) -> bool:
     return True
 
 
-def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | None:
-    """Make ``module`` behave as ``source`` while keeping its objects' identities."""
+def _bound_names(statement: Any) -> set[str]:
+    """The module-level names a top-level statement binds."""
+    import ast
+
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    found: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            found.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+    return found
+
+
+def _read_names(statement: Any) -> set[str]:
+    """The names a top-level statement reads when it runs (a function's body runs later)."""
+    import ast
+
+    parts: list[Any] = [statement]
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        parts = [*statement.decorator_list, *statement.args.defaults]
+        parts += [d for d in statement.args.kw_defaults if d is not None]
+    return {
+        node.id
+        for part in parts
+        for node in ast.walk(part)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+
+
+def _changed_names(old_source: str, new_source: str) -> set[str] | None:
+    """Module-level names whose value may differ between two versions of a module: those bound
+    by a top-level statement that is new or different, or that reads a changed name (in order,
+    as the module runs). None when either version does not parse."""
+    import ast
+
+    try:
+        old_tree, new_tree = ast.parse(old_source), ast.parse(new_source)
+    except (SyntaxError, ValueError):
+        return None
+    before = collections.Counter(ast.dump(statement) for statement in old_tree.body)
+    changed: set[str] = set()
+    for statement in new_tree.body:
+        same = before[ast.dump(statement)] > 0 and not (_read_names(statement) & changed)
+        if not same:
+            changed |= _bound_names(statement)
+    for statement in old_tree.body:  # names the new version no longer binds the same way
+        if ast.dump(statement) not in {ast.dump(s) for s in new_tree.body}:
+            changed |= _bound_names(statement)
+    return changed
+
+
+def _unwrapped(value: Any) -> Any:
+    """The plain function inside a wrapper object (``functools.lru_cache``, ``partial``, a
+    currying class, a bound method), or None."""
+    for _ in range(8):
+        if isinstance(value, types.FunctionType):
+            return value
+        inner = None
+        for attribute in ("__wrapped__", "__func__", "func"):
+            inner = _stored_attribute(value, attribute)
+            if inner is not None:
+                break
+        if inner is None:
+            return None
+        value = inner
+    return None
+
+
+def _stored_attribute(value: Any, attribute: str) -> Any:
+    """An attribute kept on the object itself (its ``__dict__`` or a slot of its type), never
+    one computed by user code nor a method of its class; None when there is none."""
+    with contextlib.suppress(TypeError):
+        stored = vars(value)
+        if attribute in stored:
+            return stored[attribute]
+    for klass in type(value).__mro__:
+        slot = klass.__dict__.get(attribute)
+        if type(slot).__name__ in ("member_descriptor", "getset_descriptor"):
+            with contextlib.suppress(Exception):
+                return getattr(value, attribute)
+    return None
+
+
+def _swap_wrapped(old_value: Any, new_value: Any) -> bool:
+    """Give a wrapper object the wrapped function's new code, keeping the wrapper (and every
+    reference to it) in place; caches it kept are emptied."""
+    old_type, new_type = type(old_value), type(new_value)
+    if (old_type.__module__, old_type.__qualname__) != (new_type.__module__, new_type.__qualname__):
+        return False  # (the same class made anew by the candidate's module counts as the same)
+    old_function, new_function = _unwrapped(old_value), _unwrapped(new_value)
+    if old_function is None or new_function is None:
+        return False
+    if not _swap_function(old_function, new_function):
+        return False
+    clear = getattr(old_value, "cache_clear", None)
+    if callable(clear):
+        with contextlib.suppress(Exception):
+            clear()
+    return True
+
+
+def _apply_in_place(
+    module: types.ModuleType,
+    source: str,
+    path: str,
+    others: Any = (),
+) -> str | None:
+    """Make ``module`` behave as ``source`` while keeping its objects' identities.
+
+    Functions and classes keep their identity and get the new code. A value whose defining
+    statement did not change keeps its identity too (a sentinel, a registry, a compiled
+    pattern), as other modules and default arguments hold it. A wrapper object around a
+    changed function (``functools.lru_cache``, a currying class) keeps its identity and gets
+    the function's new code. Any other changed value replaces the old one here and in the
+    ``others`` modules that imported it under the same name (``from .core import name``), as
+    a fresh import of the package would have it."""
     code = compile(source, path, "exec", dont_inherit=True)
     namespace: dict[str, Any] = {
         "__name__": module.__name__,
@@ -373,8 +491,13 @@ def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | N
     }
     if hasattr(module, "__path__"):
         namespace["__path__"] = module.__path__
+    old_source = None
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        old_source = Path(path).read_text(encoding="utf-8")
+    changed = _changed_names(old_source, source) if old_source is not None else None
     exec(code, namespace)
     old = module.__dict__
+    replaced: list[tuple[str, Any, Any]] = []
     for name, new_value in namespace.items():
         if name.startswith("__") and name.endswith("__"):
             continue
@@ -395,11 +518,24 @@ def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | N
                 old[name] = new_value
         elif isinstance(new_value, types.ModuleType):
             old[name] = old_value if old_value is not None else new_value
+        elif name in old and changed is not None and name not in changed:
+            continue  # the same statement made it: the object every holder has stays
+        elif name in old and _swap_wrapped(old_value, new_value):
+            continue
         else:
+            if name in old and old_value is not new_value:
+                replaced.append((name, old_value, new_value))
             old[name] = new_value
     for name in list(old):
         if not (name.startswith("__") and name.endswith("__")) and name not in namespace:
             del old[name]
+    for other in others:
+        if other is module:
+            continue
+        values = other.__dict__
+        for name, old_value, new_value in replaced:
+            if name in values and values[name] is old_value:
+                values[name] = new_value
     return None
 
 
@@ -427,7 +563,7 @@ def _apply_candidate(edits: dict[str, str], by_file: dict[str, types.ModuleType]
         if found is None:
             pending[path] = source
             continue
-        problem = _apply_in_place(found, source, path)
+        problem = _apply_in_place(found, source, path, by_file.values())
         if problem:
             return problem
     if pending:

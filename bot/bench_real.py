@@ -98,7 +98,7 @@ class FixOutcome:
     screening_seconds: float
     fast: int
     naive: int
-    fallbacks: tuple[str, ...]
+    fallbacks: dict[str, int]  # cause -> candidates that fell back to a fresh pytest
     peak_mb: float
     reason: str
 
@@ -550,10 +550,18 @@ def fix(prepared: Prepared, branch: str, mutant: Mutant, settings: Settings) -> 
         screening_seconds=float(screening.get("seconds", 0.0)),
         fast=int(screening.get("fast", 0)),
         naive=int(screening.get("naive", 0)),
-        fallbacks=tuple(str(f) for f in screening.get("fallbacks", ())),
+        fallbacks=_fallbacks(screening.get("fallbacks")),
         peak_mb=peak,
         reason=reason[:300] or (result.stderr.strip()[-300:] if status == "error" else ""),
     )
+
+
+def _fallbacks(found: object) -> dict[str, int]:
+    if isinstance(found, dict):
+        return {str(cause): int(count) for cause, count in found.items()}
+    if isinstance(found, list):  # an older mendbot: one line per failed worker batch
+        return dict(Counter(str(cause) for cause in found))
+    return {}
 
 
 def _last_json(stdout: str) -> dict[str, Any]:
@@ -596,7 +604,9 @@ def summarize_library(prepared: Prepared, outcomes: Sequence[FixOutcome]) -> dic
     times = [o.seconds for o in fixed]
     screened = sum(o.screened for o in outcomes)
     screening_seconds = sum(o.screening_seconds for o in outcomes)
-    causes = Counter(cause for o in outcomes for cause in o.fallbacks)
+    causes: Counter[str] = Counter()
+    for outcome in outcomes:
+        causes.update(outcome.fallbacks)
     median_fix = round(statistics.median(times), 1) if times else None
     plain = prepared.plain_median
     peak = max((o.peak_mb for o in outcomes), default=0.0)
@@ -643,7 +653,7 @@ def outcome_to_json(outcome: FixOutcome) -> dict[str, Any]:
         "screening_s": round(outcome.screening_seconds, 2),
         "fast": outcome.fast,
         "fallbacks": outcome.naive,
-        "fallback_causes": list(outcome.fallbacks),
+        "fallback_causes": dict(outcome.fallbacks),
         "peak_memory_mb": round(outcome.peak_mb, 1),
         "reason": outcome.reason,
     }

@@ -1,0 +1,168 @@
+"""Fast screening swaps a candidate's code into the modules the worker imported once. Real
+libraries re-export names (``from .core import name`` in a package's ``__init__``), wrap
+functions in objects (``functools.lru_cache``, ``functools.partial``, currying classes) and
+share sentinels across modules: the fast path must judge such a candidate as a fresh pytest
+run does (the naive path), never call a correct fix "the failing tests still fail"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from test_screening import Everything, edit, workspace_of
+
+from bot.models import Candidate, Verdict, Workspace
+from bot.sandbox.local import LocalSandbox
+from bot.testing.runner import TestRunner
+from bot.validate import Validator
+
+CORE = '''
+import functools
+
+from pkg.util import no_default
+
+
+class curry:
+    """A currying wrapper, as functional libraries write them (not a function)."""
+
+    def __init__(self, func, *args):
+        self.func = func
+        self.args = args
+
+    def __call__(self, *args):
+        return self.func(*self.args, *args)
+
+
+@functools.lru_cache(maxsize=None)
+def cached_double(x):
+    return x * 3
+
+
+@curry
+def add(x, y):
+    return x - y
+
+
+def first(items, default=no_default):
+    for item in items:
+        return item
+    if default is no_default:
+        raise ValueError("empty")
+    return default
+
+
+OFFSET = 1
+
+
+def shifted(x):
+    return x + OFFSET
+'''
+
+UTIL = """
+no_default = "__no_default__"
+
+
+class Marker:
+    pass
+
+
+no_default = Marker()
+"""
+
+INIT = """
+from pkg.core import add, cached_double, first, shifted
+from pkg import core as _core
+
+plus_one = _core.curry(add, 1)
+"""
+
+TESTS = """
+from pkg import add, cached_double, first, plus_one, shifted
+
+
+def test_cached_double():
+    assert cached_double(2) == 4
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_plus_one():
+    assert plus_one(1) == 2
+
+
+def test_first_default():
+    assert first([], default=None) is None
+    assert first([1]) == 1
+
+
+def test_shifted():
+    assert shifted(1) == 3
+"""
+
+
+@pytest.fixture
+def project(make_repo: Callable[..., Path]) -> Iterator[tuple[TestRunner, Workspace]]:
+    root = make_repo(
+        {
+            "pkg/__init__.py": INIT,
+            "pkg/core.py": CORE,
+            "pkg/util.py": UTIL,
+            "tests/test_pkg.py": TESTS,
+        }
+    )
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    yield runner, workspace_of(root)
+    runner.close()
+
+
+FIXES = {
+    "cached": ("return x * 3", "return x * 2"),
+    "curried": ("return x - y", "return x + y"),
+    "constant": ("OFFSET = 1", "OFFSET = 2"),
+}
+
+
+def fixes() -> list[Candidate]:
+    return [edit(name, "pkg/core.py", CORE.replace(*change)) for name, change in FIXES.items()]
+
+
+def screen(
+    runner: TestRunner, workspace: Workspace, mode: str
+) -> tuple[list[Verdict | None], Validator]:
+    baseline = runner.run(timeout=60, per_test_timeout=5)
+    assert set(baseline.failing) == {
+        "tests/test_pkg.py::test_cached_double",
+        "tests/test_pkg.py::test_add",
+        "tests/test_pkg.py::test_plus_one",
+        "tests/test_pkg.py::test_shifted",
+    }
+    validator = Validator(runner, workspace, mode, workers=2, test_timeout=5)
+    found = []
+    for candidate in fixes():  # each judged against the tests its change fixes
+        targets = {
+            "cached": ("tests/test_pkg.py::test_cached_double",),
+            "curried": ("tests/test_pkg.py::test_add", "tests/test_pkg.py::test_plus_one"),
+            "constant": ("tests/test_pkg.py::test_shifted",),
+        }[candidate.id]
+        selection = Everything(targets, baseline.passing)
+        found.extend(validator.screen([candidate], selection, baseline, stop_at_first=False))
+    return found, validator
+
+
+def test_wrapped_and_reexported_fixes_are_judged_as_a_fresh_pytest_judges_them(
+    project: tuple[TestRunner, Workspace],
+) -> None:
+    runner, workspace = project
+    naive, _ = screen(runner, workspace, "naive")
+    fast, validator = screen(runner, workspace, "fast")
+    assert [(v.accepted, v.fixed) for v in naive if v] == [
+        (v.accepted, v.fixed) for v in fast if v
+    ], [v.reason for v in fast if v]
+    assert all(v is not None and v.accepted for v in naive), [v.reason for v in naive if v]
+    # and judged in the forked worker itself, not handed back to a fresh pytest
+    assert validator.stats.fast == len(FIXES) and validator.stats.naive == 0, (
+        validator.stats.fallbacks
+    )
