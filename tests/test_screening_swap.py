@@ -166,3 +166,54 @@ def test_wrapped_and_reexported_fixes_are_judged_as_a_fresh_pytest_judges_them(
     assert validator.stats.fast == len(FIXES) and validator.stats.naive == 0, (
         validator.stats.fallbacks
     )
+
+
+SHAPES = """
+class Shape:
+    def sides(self):
+        return 1
+
+
+class Square(Shape):
+    def sides(self):
+        return super().sides() + 5
+"""
+
+SHAPE_TESTS = """
+from shapes import Square
+
+
+def test_square():
+    assert Square().sides() == 4
+"""
+
+
+def test_every_candidate_the_fast_path_cannot_judge_is_counted_with_its_cause(
+    make_repo: Callable[..., Path],
+) -> None:
+    root = make_repo({"shapes.py": SHAPES, "tests/test_shapes.py": SHAPE_TESTS})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=5)
+        assert baseline.failing == ("tests/test_shapes.py::test_square",)
+        # the new method no longer calls super(): its code cannot replace the old one's
+        right = edit("right", "shapes.py", SHAPES.replace("super().sides() + 5", "4"))
+        validator = Validator(runner, workspace_of(root), "fast", workers=2, test_timeout=5)
+        verdicts = validator.screen([right], Everything(baseline.failing, ()), baseline)
+        assert verdicts[0] is not None and verdicts[0].accepted
+        assert validator.stats.fallbacks == {
+            "cannot apply the change in place: cannot patch class Square": 1
+        }
+        # a failing test file that does not collect: only a fresh pytest can judge
+        whole_file = Everything(("tests/test_shapes.py",), ())
+        validator.screen([right], whole_file, baseline)
+        assert validator.stats.naive == 2
+        assert (
+            validator.stats.fallbacks[
+                "a failing test file does not collect (tests/test_shapes.py): the forked worker "
+                "only runs tests it collected"
+            ]
+            == 1
+        )
+    finally:
+        runner.close()
