@@ -217,3 +217,23 @@ def test_every_candidate_the_fast_path_cannot_judge_is_counted_with_its_cause(
         )
     finally:
         runner.close()
+
+
+def test_the_report_says_how_many_candidates_fell_back_and_why() -> None:
+    from bot.report.markdown import screening_lines
+
+    lines = screening_lines(
+        {
+            "screening": {
+                "screened": 5,
+                "fast": 3,
+                "naive": 2,
+                "fallbacks": {"cannot apply the change in place: cannot patch class Square": 2},
+            }
+        }
+    )
+    assert lines == [
+        "- **Screening:** 5 candidates, 3 in the forked worker, 2 by a fresh pytest each",
+        "  - 2 fell back: cannot apply the change in place: cannot patch class Square",
+    ]
+    assert screening_lines({}) == []
