@@ -71,6 +71,15 @@ def operators() -> list[tuple[str, object]]:
     return found
 
 
+def _first_difference(source: str, mutated: str, line: int) -> tuple[int, str, str]:
+    """The first line the mutant changed (a statement may span lines), before and after."""
+    old_lines, new_lines = source.splitlines(), mutated.splitlines()
+    for number, (old, new) in enumerate(zip(old_lines, new_lines, strict=False), 1):
+        if old != new:
+            return number, old.strip(), new.strip()
+    return line, "", ""
+
+
 def main() -> None:
     request = json.load(sys.stdin)
     points = []
@@ -97,9 +106,7 @@ def main() -> None:
             compile(mutated, path, "exec")
         except SyntaxError:
             continue
-        before = source.splitlines()[line - 1] if line <= len(source.splitlines()) else ""
-        after_lines = mutated.splitlines()
-        after = after_lines[line - 1] if line <= len(after_lines) else ""
+        line, before, after = _first_difference(source, mutated, line)
         mutants.append(
             {
                 "path": path,
