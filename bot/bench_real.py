@@ -63,6 +63,7 @@ class Prepared:
     python: Path
     tests: int
     deselected: tuple[str, ...]  # tests that fail on the pristine tree
+    test_files: frozenset[str]  # the files the suite collects tests from
     plain_seconds: tuple[float, ...]
     plain_peak_mb: float
 
@@ -91,7 +92,8 @@ class FixOutcome:
     bug: str
     mutant: Mutant
     status: str  # mendbot's status: fixed, not_fixed, error
-    verdict: str  # exact, plausible, false_claim, not_fixed
+    branch: str  # the branch mendbot made, if any
+    verdict: str  # exact, plausible, false_claim, test_edit (a false claim too), not_fixed
     seconds: float
     budget: float
     screened: int
@@ -352,7 +354,8 @@ def prepare(library: Library, settings: Settings) -> Prepared:
             hint="check the library's pytest_args and requirements in libraries.toml",
         )
     failing = tuple(sorted(n for n, o in outcomes.items() if o in ("failed", "error")))
-    prepared = Prepared(library, repo, python, len(outcomes), failing, (), 0.0)
+    test_files = frozenset(n.split("::", 1)[0] for n in outcomes)
+    prepared = Prepared(library, repo, python, len(outcomes), failing, test_files, (), 0.0)
     seconds: list[float] = []
     peak = 0.0
     for number in range(max(1, settings.plain_runs)):
@@ -365,7 +368,7 @@ def prepare(library: Library, settings: Settings) -> Prepared:
             )
         seconds.append(result.duration)
         peak = max(peak, memory)
-    return Prepared(library, repo, python, len(outcomes), failing, tuple(seconds), peak)
+    return Prepared(library, repo, python, len(outcomes), failing, test_files, tuple(seconds), peak)
 
 
 # ------------------------------------------------------------------ bugs
@@ -543,6 +546,7 @@ def fix(prepared: Prepared, branch: str, mutant: Mutant, settings: Settings) -> 
         bug=branch,
         mutant=mutant,
         status=status,
+        branch=str(report.get("branch") or ""),
         verdict=verdict,
         seconds=result.duration,
         budget=budget,
@@ -576,9 +580,12 @@ def _last_json(stdout: str) -> dict[str, Any]:
 
 
 def _check_fix(prepared: Prepared, branch: str) -> str:
-    """exact (the pristine tree again), plausible (the plain suite passes) or false_claim."""
+    """exact (the pristine code again, up to layout), test_edit (the fix changed a file the
+    suite collects tests from), plausible (the plain suite passes) or false_claim."""
     changed = git(["diff", "--name-only", "pristine", branch], cwd=prepared.repo).split()
-    if not changed:
+    if set(changed) & prepared.test_files:
+        return "test_edit"
+    if all(_same_code(prepared.repo, path, branch) for path in changed):
         return "exact"
     checkout = prepared.repo.parent / "check"
     shutil.rmtree(checkout, ignore_errors=True)
@@ -594,6 +601,22 @@ def _check_fix(prepared: Prepared, branch: str) -> str:
     finally:
         git(["worktree", "remove", "--force", str(checkout)], cwd=prepared.repo, check=False)
     return "plausible" if result.returncode == 0 and not result.timed_out else "false_claim"
+
+
+def _same_code(repo: Path, path: str, branch: str) -> bool:
+    """Whether ``path`` holds the same Python code on the branch as in the pristine tree."""
+    import ast
+
+    texts = []
+    for ref in ("pristine", branch):
+        shown = run(["git", "show", f"{ref}:{path}"], cwd=repo, timeout=60, output_limit=1 << 26)
+        if shown.returncode != 0:
+            return False
+        texts.append(shown.stdout)
+    try:
+        return ast.dump(ast.parse(texts[0])) == ast.dump(ast.parse(texts[1]))
+    except (SyntaxError, ValueError):
+        return texts[0] == texts[1]
 
 
 # ------------------------------------------------------------------ numbers
@@ -620,7 +643,8 @@ def summarize_library(prepared: Prepared, outcomes: Sequence[FixOutcome]) -> dic
         "fixed": len(fixed),
         "exact_reverts": sum(1 for o in outcomes if o.verdict == "exact"),
         "plausible_others": sum(1 for o in outcomes if o.verdict == "plausible"),
-        "false_claims": sum(1 for o in outcomes if o.verdict == "false_claim"),
+        "false_claims": sum(1 for o in outcomes if o.verdict in ("false_claim", "test_edit")),
+        "test_edits": sum(1 for o in outcomes if o.verdict == "test_edit"),
         "median_time_to_fix_s": median_fix,
         "time_per_plain_suite": round(median_fix / plain, 1) if median_fix and plain else None,
         "target_time_s": round(3 * plain + 10, 1),
@@ -646,6 +670,7 @@ def outcome_to_json(outcome: FixOutcome) -> dict[str, Any]:
         "before": outcome.mutant.before,
         "after": outcome.mutant.after,
         "status": outcome.status,
+        "branch": outcome.branch,
         "verdict": outcome.verdict,
         "seconds": round(outcome.seconds, 1),
         "budget_s": outcome.budget,
