@@ -107,6 +107,7 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
 class _WorkerState:
     active = False
     basetemp = ""
+    session: Any = None
 
 
 _WORKER = _WorkerState()
@@ -723,6 +724,38 @@ def _run_items(
     return {"fixed": fixed, "broken": broken, "outcomes": outcomes}
 
 
+def _run_files(
+    files: list[str],
+    guards: list[str],
+    limits: dict[str, float],
+    items: list[Any],
+    file_limit: float,
+) -> dict[str, Any]:
+    """Screen against failing test files that did not collect at base: the child collects
+    them anew (the candidate's code in place), runs their tests, and the file counts as fixed
+    when one of them passes, as the naive path judges it. The guards then run as usual."""
+    session = _WORKER.session
+    root = Path(str(session.config.rootpath))
+    try:
+        fresh = session.perform_collect([str(root / path) for path in files])
+    except Exception as error:  # still does not collect: the candidate fixes nothing
+        message = f"{type(error).__name__}: {error}"[:300]
+        return {
+            "fixed": [],
+            "broken": [],
+            "outcomes": {path: ["error", message] for path in files},
+        }
+    in_file = {
+        path: [item.nodeid for item in fresh if item.nodeid.startswith(path + "::")]
+        for path in files
+    }
+    targets = [nodeid for ids in in_file.values() for nodeid in ids]
+    limits = {**dict.fromkeys(targets, file_limit), **limits}
+    found = _run_items([*fresh, *items], targets, guards, limits)
+    passed = set(found["fixed"])
+    return {**found, "fixed": [path for path, ids in in_file.items() if passed & set(ids)]}
+
+
 def _child(
     candidate: dict[str, Any],
     items: list[Any],
@@ -737,8 +770,14 @@ def _child(
         measured_into = os.path.dirname(str(candidate.get("coverage") or ""))
         mendbot_writes.arm(folder, (_WORKER.basetemp, measured_into))
         problem = _apply_candidate(candidate["edits"], by_file)
+        files = [t for t in candidate["targets"] if "::" not in t]
         if problem:
             result: dict[str, Any] = {"unscreenable": problem}
+        elif files:
+            limits = dict(candidate.get("limits", {}))
+            result = _run_files(
+                files, candidate["guards"], limits, items, float(candidate.get("file_limit", 0.0))
+            )
         else:
             result = _run_items(
                 items,
@@ -762,6 +801,7 @@ def _child(
 def _prepare(session: Any) -> tuple[list[Any], dict[str, types.ModuleType]]:
     """What every candidate's child starts from: the collected items and loaded modules."""
     _WORKER.active = True
+    _WORKER.session = session
     mendbot_writes.install()
     # pytest's temporary folders: made here, once, so that every child makes its numbered
     # folders inside the same one (atomically, by mkdir) and none cleans up another's

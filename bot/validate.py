@@ -184,17 +184,10 @@ class Validator:
         targets = selection.targets
         stop = (max(1, want), max(0, extra)) if stop_at_first else None
         if self.mode == "fast":
-            whole_files = [t for t in targets if "::" not in t]
-            if targets and not whole_files:
+            if targets:
                 pending = self._fast(candidates, selection, baseline, verdicts, stop, probe)
             else:
-                cause = (
-                    f"a failing test file does not collect ({whole_files[0]}): the forked "
-                    "worker only runs tests it collected"
-                    if whole_files
-                    else "no failing test to screen against"
-                )
-                pending = dict.fromkeys(pending, cause)
+                pending = dict.fromkeys(pending, "no failing test to screen against")
         for index, cause in sorted(pending.items()):
             if stop is not None:
                 limit = cutoff(verdicts[:index], *stop)
@@ -231,6 +224,9 @@ class Validator:
             targets = selection.targets_for(candidate)
             per_candidate_targets.append(targets)
             guards = [g for g in selection.guards_for(candidate) if g not in selection.targets]
+            # a failing file that did not collect has no baseline durations: its tests get
+            # the limits the naive path gives them (see _naive)
+            whole_files = any("::" not in t for t in targets)
             entries.append(
                 {
                     "edits": {
@@ -240,7 +236,9 @@ class Validator:
                     "targets": list(targets),
                     "guards": guards,
                     "timeout": calibrated_timeout(baseline, [*targets, *guards], self.test_timeout)
-                    + 0.5,
+                    + 0.5
+                    + (startup_allowance(baseline) if whole_files else 0.0),
+                    "file_limit": per_test_timeout(baseline, self.test_timeout, SCREEN_FLOOR),
                     "limits": {
                         nodeid: calibrated_timeout(baseline, [nodeid], self.test_timeout)
                         for nodeid in [*targets, *guards]

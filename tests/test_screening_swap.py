@@ -204,17 +204,7 @@ def test_every_candidate_the_fast_path_cannot_judge_is_counted_with_its_cause(
         assert validator.stats.fallbacks == {
             "cannot apply the change in place: cannot patch class Square": 1
         }
-        # a failing test file that does not collect: only a fresh pytest can judge
-        whole_file = Everything(("tests/test_shapes.py",), ())
-        validator.screen([right], whole_file, baseline)
-        assert validator.stats.naive == 2
-        assert (
-            validator.stats.fallbacks[
-                "a failing test file does not collect (tests/test_shapes.py): the forked worker "
-                "only runs tests it collected"
-            ]
-            == 1
-        )
+        assert validator.stats.naive == 1
     finally:
         runner.close()
 
@@ -237,3 +227,58 @@ def test_the_report_says_how_many_candidates_fell_back_and_why() -> None:
         "  - 2 fell back: cannot apply the change in place: cannot patch class Square",
     ]
     assert screening_lines({}) == []
+
+
+SETTINGS = """
+def parse(text):
+    return int(text) // 0
+
+
+DEFAULT = parse("3")
+"""
+
+SETTINGS_TESTS = """
+from settings import DEFAULT, parse
+
+
+def test_default():
+    assert DEFAULT == 3
+
+
+def test_parse():
+    assert parse("7") == 7
+"""
+
+
+def test_a_failing_file_that_does_not_collect_is_screened_in_the_forked_worker(
+    make_repo: Callable[..., Path],
+) -> None:
+    """The bug breaks the import of the test file: the failing "test" is the whole file. The
+    worker's child collects it anew with the candidate in place, as a fresh pytest would."""
+    root = make_repo({"settings.py": SETTINGS, "tests/test_settings.py": SETTINGS_TESTS})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=5)
+        assert baseline.collection_errors and not baseline.results
+        batch = [
+            edit("wrong", "settings.py", SETTINGS.replace("// 0", "// 1 + 1")),
+            edit("right", "settings.py", SETTINGS.replace(" // 0", "")),
+        ]
+        selection = Everything(("tests/test_settings.py",), ())
+        seen = {}
+        for mode in ("fast", "naive"):
+            validator = Validator(runner, workspace_of(root), mode, workers=2, test_timeout=5)
+            verdicts = validator.screen(batch, selection, baseline, stop_at_first=False)
+            seen[mode] = [(v.accepted, v.fixed) for v in verdicts if v is not None]
+            if mode == "fast":
+                assert validator.stats.fast == 2 and not validator.stats.fallbacks
+        assert (
+            seen["fast"]
+            == seen["naive"]
+            == [
+                (False, ()),  # the file collects now, but its tests fail
+                (True, ("tests/test_settings.py",)),
+            ]
+        )
+    finally:
+        runner.close()
