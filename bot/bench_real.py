@@ -539,7 +539,7 @@ def fix(prepared: Prepared, branch: str, mutant: Mutant, settings: Settings) -> 
     screening = report.get("extra", {}).get("screening", {}) if report else {}
     verdict = "not_fixed"
     if status == "fixed" and report.get("branch"):
-        verdict = _check_fix(prepared, str(report["branch"]))
+        verdict = check_fix(prepared, str(report["branch"]))
     git(["checkout", "-q", "-f", "pristine"], cwd=repo)
     return FixOutcome(
         library=prepared.library.name,
@@ -579,7 +579,7 @@ def _last_json(stdout: str) -> dict[str, Any]:
     return {}
 
 
-def _check_fix(prepared: Prepared, branch: str) -> str:
+def check_fix(prepared: Prepared, branch: str) -> str:
     """exact (the pristine code again, up to layout), test_edit (the fix changed a file the
     suite collects tests from), plausible (the plain suite passes) or false_claim."""
     changed = git(["diff", "--name-only", "pristine", branch], cwd=prepared.repo).split()
