@@ -395,24 +395,29 @@ def _read_names(statement: Any) -> set[str]:
     }
 
 
-def _changed_names(old_source: str, new_source: str) -> set[str] | None:
-    """Module-level names whose value may differ between two versions of a module: those bound
-    by a top-level statement that is new or different, or that reads a changed name (in order,
-    as the module runs). None when either version does not parse."""
-    import ast
-
-    try:
-        old_tree, new_tree = ast.parse(old_source), ast.parse(new_source)
-    except (SyntaxError, ValueError):
-        return None
-    before = collections.Counter(ast.dump(statement) for statement in old_tree.body)
+def _changed_names(tree: Any, old_source: str, new_source: str) -> set[str]:
+    """Module-level names whose value may differ between two versions of a module (``tree``
+    is the new one's): those bound by a top-level statement that overlaps the lines that
+    differ, or that reads a changed name when it runs (in order, as the module runs)."""
+    old_lines, new_lines = old_source.splitlines(), new_source.splitlines()
+    same_start = 0
+    for old, new in zip(old_lines, new_lines, strict=False):
+        if old != new:
+            break
+        same_start += 1
+    same_end = 0  # lines equal at the end, not overlapping the equal start
+    limit = min(len(old_lines), len(new_lines)) - same_start
+    while same_end < limit and old_lines[-1 - same_end] == new_lines[-1 - same_end]:
+        same_end += 1
+    first_changed, last_changed = same_start + 1, len(new_lines) - same_end  # 1-based lines
     changed: set[str] = set()
-    for statement in new_tree.body:
-        same = before[ast.dump(statement)] > 0 and not (_read_names(statement) & changed)
-        if not same:
-            changed |= _bound_names(statement)
-    for statement in old_tree.body:  # names the new version no longer binds the same way
-        if ast.dump(statement) not in {ast.dump(s) for s in new_tree.body}:
+    for statement in tree.body:
+        first = min(
+            [statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))]
+        )
+        last = statement.end_lineno or statement.lineno
+        overlaps = first <= max(last_changed, first_changed) and last >= first_changed - 1
+        if overlaps or _read_names(statement) & changed:
             changed |= _bound_names(statement)
     return changed
 
@@ -482,7 +487,10 @@ def _apply_in_place(
     the function's new code. Any other changed value replaces the old one here and in the
     ``others`` modules that imported it under the same name (``from .core import name``), as
     a fresh import of the package would have it."""
-    code = compile(source, path, "exec", dont_inherit=True)
+    import ast
+
+    tree = ast.parse(source, path)
+    code = compile(tree, path, "exec", dont_inherit=True)
     namespace: dict[str, Any] = {
         "__name__": module.__name__,
         "__file__": path,
@@ -495,7 +503,7 @@ def _apply_in_place(
     old_source = None
     with contextlib.suppress(OSError, UnicodeDecodeError):
         old_source = Path(path).read_text(encoding="utf-8")
-    changed = _changed_names(old_source, source) if old_source is not None else None
+    changed = _changed_names(tree, old_source, source) if old_source is not None else None
     exec(code, namespace)
     old = module.__dict__
     replaced: list[tuple[str, Any, Any]] = []
