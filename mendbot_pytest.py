@@ -333,18 +333,33 @@ def _swap_function(old: Any, new: Any) -> bool:
     return True
 
 
+def _swap_property(old_value: property, new_value: property) -> bool:
+    """Give a property's accessor functions their new code; False where a part is not a
+    plain function on both sides (``property(attrgetter("first"))``) or is added or removed."""
+    for part in ("fget", "fset", "fdel"):
+        new_part, old_part = getattr(new_value, part), getattr(old_value, part)
+        if (new_part is None) != (old_part is None):
+            return False
+        if new_part is not None and not _swap_function(old_part, new_part):
+            return False
+    return True
+
+
 def _patch_class(old_class: type, new_class: type) -> bool:
     for name, new_value in vars(new_class).items():
         if name in ("__dict__", "__weakref__", "__module__", "__doc__", "__qualname__"):
             continue
         old_value = vars(old_class).get(name)
+        if type(new_value).__name__ in ("member_descriptor", "getset_descriptor"):
+            # a slot: part of the instances' layout, which only the old class's own
+            # descriptor can read; a slot added or removed cannot be patched in
+            if type(old_value) is not type(new_value):
+                return False
+            continue
         if isinstance(new_value, property) and isinstance(old_value, property):
-            for part in ("fget", "fset", "fdel"):
-                new_part, old_part = getattr(new_value, part), getattr(old_value, part)
-                if (new_part is None) != (old_part is None):
-                    return False
-                if new_part is not None and not _swap_function(old_part, new_part):
-                    return False
+            if not _swap_property(old_value, new_value):
+                # looked up through the class on every access: the new one serves as well
+                setattr(old_class, name, new_value)
             continue
         if isinstance(new_value, types.FunctionType | staticmethod | classmethod) and (
             old_value is not None

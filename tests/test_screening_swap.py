@@ -282,3 +282,59 @@ def test_a_failing_file_that_does_not_collect_is_screened_in_the_forked_worker(
         )
     finally:
         runner.close()
+
+
+PAIRS = """
+from operator import attrgetter
+
+
+class Pair:
+    __slots__ = "first", "second"
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    head = property(attrgetter("first"))
+
+    def total(self):
+        return self.first - self.second
+
+
+ORIGIN = Pair(0, 0)
+"""
+
+PAIR_TESTS = """
+from pairs import ORIGIN, Pair
+
+
+def test_total():
+    assert Pair(1, 2).total() == 3
+
+
+def test_head():
+    assert Pair(1, 2).head == 1 and ORIGIN.first == 0
+"""
+
+
+def test_a_class_with_slots_and_a_non_function_property_is_patched_in_place(
+    make_repo: Callable[..., Path],
+) -> None:
+    """The candidate's class keeps the old class's slots (instances made before the change,
+    such as ORIGIN, are laid out by them) and takes a property it cannot swap part by part."""
+    root = make_repo({"pairs.py": PAIRS, "tests/test_pairs.py": PAIR_TESTS})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=5)
+        assert baseline.failing == ("tests/test_pairs.py::test_total",)
+        right = edit("right", "pairs.py", PAIRS.replace("self.first - self", "self.first + self"))
+        selection = Everything(baseline.failing, baseline.passing)
+        seen = {}
+        for mode in ("fast", "naive"):
+            validator = Validator(runner, workspace_of(root), mode, workers=2, test_timeout=5)
+            verdicts = validator.screen([right], selection, baseline, stop_at_first=False)
+            seen[mode] = [(v.accepted, v.fixed, v.broken) for v in verdicts if v is not None]
+            if mode == "fast":
+                assert validator.stats.fast == 1 and not validator.stats.fallbacks
+        assert seen["fast"] == seen["naive"] == [(True, ("tests/test_pairs.py::test_total",), ())]
+    finally:
+        runner.close()
