@@ -107,6 +107,7 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
 class _WorkerState:
     active = False
     basetemp = ""
+    session: Any = None
 
 
 _WORKER = _WorkerState()
@@ -332,18 +333,33 @@ def _swap_function(old: Any, new: Any) -> bool:
     return True
 
 
+def _swap_property(old_value: property, new_value: property) -> bool:
+    """Give a property's accessor functions their new code; False where a part is not a
+    plain function on both sides (``property(attrgetter("first"))``) or is added or removed."""
+    for part in ("fget", "fset", "fdel"):
+        new_part, old_part = getattr(new_value, part), getattr(old_value, part)
+        if (new_part is None) != (old_part is None):
+            return False
+        if new_part is not None and not _swap_function(old_part, new_part):
+            return False
+    return True
+
+
 def _patch_class(old_class: type, new_class: type) -> bool:
     for name, new_value in vars(new_class).items():
         if name in ("__dict__", "__weakref__", "__module__", "__doc__", "__qualname__"):
             continue
         old_value = vars(old_class).get(name)
+        if type(new_value).__name__ in ("member_descriptor", "getset_descriptor"):
+            # a slot: part of the instances' layout, which only the old class's own
+            # descriptor can read; a slot added or removed cannot be patched in
+            if type(old_value) is not type(new_value):
+                return False
+            continue
         if isinstance(new_value, property) and isinstance(old_value, property):
-            for part in ("fget", "fset", "fdel"):
-                new_part, old_part = getattr(new_value, part), getattr(old_value, part)
-                if (new_part is None) != (old_part is None):
-                    return False
-                if new_part is not None and not _swap_function(old_part, new_part):
-                    return False
+            if not _swap_property(old_value, new_value):
+                # looked up through the class on every access: the new one serves as well
+                setattr(old_class, name, new_value)
             continue
         if isinstance(new_value, types.FunctionType | staticmethod | classmethod) and (
             old_value is not None
@@ -361,9 +377,135 @@ def _patch_class(old_class: type, new_class: type) -> bool:
     return True
 
 
-def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | None:
-    """Make ``module`` behave as ``source`` while keeping its objects' identities."""
-    code = compile(source, path, "exec", dont_inherit=True)
+def _bound_names(statement: Any) -> set[str]:
+    """The module-level names a top-level statement binds."""
+    import ast
+
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    found: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            found.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+    return found
+
+
+def _read_names(statement: Any) -> set[str]:
+    """The names a top-level statement reads when it runs (a function's body runs later)."""
+    import ast
+
+    parts: list[Any] = [statement]
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        parts = [*statement.decorator_list, *statement.args.defaults]
+        parts += [d for d in statement.args.kw_defaults if d is not None]
+    return {
+        node.id
+        for part in parts
+        for node in ast.walk(part)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+
+
+def _changed_names(tree: Any, old_source: str, new_source: str) -> set[str]:
+    """Module-level names whose value may differ between two versions of a module (``tree``
+    is the new one's): those bound by a top-level statement that overlaps the lines that
+    differ, or that reads a changed name when it runs (in order, as the module runs)."""
+    old_lines, new_lines = old_source.splitlines(), new_source.splitlines()
+    same_start = 0
+    for old, new in zip(old_lines, new_lines, strict=False):
+        if old != new:
+            break
+        same_start += 1
+    same_end = 0  # lines equal at the end, not overlapping the equal start
+    limit = min(len(old_lines), len(new_lines)) - same_start
+    while same_end < limit and old_lines[-1 - same_end] == new_lines[-1 - same_end]:
+        same_end += 1
+    first_changed, last_changed = same_start + 1, len(new_lines) - same_end  # 1-based lines
+    changed: set[str] = set()
+    for statement in tree.body:
+        first = min(
+            [statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))]
+        )
+        last = statement.end_lineno or statement.lineno
+        overlaps = first <= max(last_changed, first_changed) and last >= first_changed - 1
+        if overlaps or _read_names(statement) & changed:
+            changed |= _bound_names(statement)
+    return changed
+
+
+def _unwrapped(value: Any) -> Any:
+    """The plain function inside a wrapper object (``functools.lru_cache``, ``partial``, a
+    currying class, a bound method), or None."""
+    for _ in range(8):
+        if isinstance(value, types.FunctionType):
+            return value
+        inner = None
+        for attribute in ("__wrapped__", "__func__", "func"):
+            inner = _stored_attribute(value, attribute)
+            if inner is not None:
+                break
+        if inner is None:
+            return None
+        value = inner
+    return None
+
+
+def _stored_attribute(value: Any, attribute: str) -> Any:
+    """An attribute kept on the object itself (its ``__dict__`` or a slot of its type), never
+    one computed by user code nor a method of its class; None when there is none."""
+    with contextlib.suppress(TypeError):
+        stored = vars(value)
+        if attribute in stored:
+            return stored[attribute]
+    for klass in type(value).__mro__:
+        slot = klass.__dict__.get(attribute)
+        if type(slot).__name__ in ("member_descriptor", "getset_descriptor"):
+            with contextlib.suppress(Exception):
+                return getattr(value, attribute)
+    return None
+
+
+def _swap_wrapped(old_value: Any, new_value: Any) -> bool:
+    """Give a wrapper object the wrapped function's new code, keeping the wrapper (and every
+    reference to it) in place; caches it kept are emptied."""
+    old_type, new_type = type(old_value), type(new_value)
+    if (old_type.__module__, old_type.__qualname__) != (new_type.__module__, new_type.__qualname__):
+        return False  # (the same class made anew by the candidate's module counts as the same)
+    old_function, new_function = _unwrapped(old_value), _unwrapped(new_value)
+    if old_function is None or new_function is None:
+        return False
+    if not _swap_function(old_function, new_function):
+        return False
+    clear = getattr(old_value, "cache_clear", None)
+    if callable(clear):
+        with contextlib.suppress(Exception):
+            clear()
+    return True
+
+
+def _apply_in_place(
+    module: types.ModuleType,
+    source: str,
+    path: str,
+    others: Any = (),
+) -> str | None:
+    """Make ``module`` behave as ``source`` while keeping its objects' identities.
+
+    Functions and classes keep their identity and get the new code. A value whose defining
+    statement did not change keeps its identity too (a sentinel, a registry, a compiled
+    pattern), as other modules and default arguments hold it. A wrapper object around a
+    changed function (``functools.lru_cache``, a currying class) keeps its identity and gets
+    the function's new code. Any other changed value replaces the old one here and in the
+    ``others`` modules that imported it under the same name (``from .core import name``), as
+    a fresh import of the package would have it."""
+    import ast
+
+    tree = ast.parse(source, path)
+    code = compile(tree, path, "exec", dont_inherit=True)
     namespace: dict[str, Any] = {
         "__name__": module.__name__,
         "__file__": path,
@@ -373,8 +515,13 @@ def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | N
     }
     if hasattr(module, "__path__"):
         namespace["__path__"] = module.__path__
+    old_source = None
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        old_source = Path(path).read_text(encoding="utf-8")
+    changed = _changed_names(tree, old_source, source) if old_source is not None else None
     exec(code, namespace)
     old = module.__dict__
+    replaced: list[tuple[str, Any, Any]] = []
     for name, new_value in namespace.items():
         if name.startswith("__") and name.endswith("__"):
             continue
@@ -395,11 +542,24 @@ def _apply_in_place(module: types.ModuleType, source: str, path: str) -> str | N
                 old[name] = new_value
         elif isinstance(new_value, types.ModuleType):
             old[name] = old_value if old_value is not None else new_value
+        elif name in old and changed is not None and name not in changed:
+            continue  # the same statement made it: the object every holder has stays
+        elif name in old and _swap_wrapped(old_value, new_value):
+            continue
         else:
+            if name in old and old_value is not new_value:
+                replaced.append((name, old_value, new_value))
             old[name] = new_value
     for name in list(old):
         if not (name.startswith("__") and name.endswith("__")) and name not in namespace:
             del old[name]
+    for other in others:
+        if other is module:
+            continue
+        values = other.__dict__
+        for name, old_value, new_value in replaced:
+            if name in values and values[name] is old_value:
+                values[name] = new_value
     return None
 
 
@@ -427,7 +587,7 @@ def _apply_candidate(edits: dict[str, str], by_file: dict[str, types.ModuleType]
         if found is None:
             pending[path] = source
             continue
-        problem = _apply_in_place(found, source, path)
+        problem = _apply_in_place(found, source, path, by_file.values())
         if problem:
             return problem
     if pending:
@@ -587,6 +747,38 @@ def _run_items(
     return {"fixed": fixed, "broken": broken, "outcomes": outcomes}
 
 
+def _run_files(
+    files: list[str],
+    guards: list[str],
+    limits: dict[str, float],
+    items: list[Any],
+    file_limit: float,
+) -> dict[str, Any]:
+    """Screen against failing test files that did not collect at base: the child collects
+    them anew (the candidate's code in place), runs their tests, and the file counts as fixed
+    when one of them passes, as the naive path judges it. The guards then run as usual."""
+    session = _WORKER.session
+    root = Path(str(session.config.rootpath))
+    try:
+        fresh = session.perform_collect([str(root / path) for path in files])
+    except Exception as error:  # still does not collect: the candidate fixes nothing
+        message = f"{type(error).__name__}: {error}"[:300]
+        return {
+            "fixed": [],
+            "broken": [],
+            "outcomes": {path: ["error", message] for path in files},
+        }
+    in_file = {
+        path: [item.nodeid for item in fresh if item.nodeid.startswith(path + "::")]
+        for path in files
+    }
+    targets = [nodeid for ids in in_file.values() for nodeid in ids]
+    limits = {**dict.fromkeys(targets, file_limit), **limits}
+    found = _run_items([*fresh, *items], targets, guards, limits)
+    passed = set(found["fixed"])
+    return {**found, "fixed": [path for path, ids in in_file.items() if passed & set(ids)]}
+
+
 def _child(
     candidate: dict[str, Any],
     items: list[Any],
@@ -601,8 +793,14 @@ def _child(
         measured_into = os.path.dirname(str(candidate.get("coverage") or ""))
         mendbot_writes.arm(folder, (_WORKER.basetemp, measured_into))
         problem = _apply_candidate(candidate["edits"], by_file)
+        files = [t for t in candidate["targets"] if "::" not in t]
         if problem:
             result: dict[str, Any] = {"unscreenable": problem}
+        elif files:
+            limits = dict(candidate.get("limits", {}))
+            result = _run_files(
+                files, candidate["guards"], limits, items, float(candidate.get("file_limit", 0.0))
+            )
         else:
             result = _run_items(
                 items,
@@ -626,6 +824,7 @@ def _child(
 def _prepare(session: Any) -> tuple[list[Any], dict[str, types.ModuleType]]:
     """What every candidate's child starts from: the collected items and loaded modules."""
     _WORKER.active = True
+    _WORKER.session = session
     mendbot_writes.install()
     # pytest's temporary folders: made here, once, so that every child makes its numbered
     # folders inside the same one (atomically, by mkdir) and none cleans up another's

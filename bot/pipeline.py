@@ -23,7 +23,7 @@ import dataclasses
 import difflib
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -115,8 +115,17 @@ class Ports:
     notes: Sequence[str] = ()  # said once in the result (e.g. "no LLM configured")
 
 
-def read_sources(project_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Project-relative Python files: (code under repair, tests)."""
+def collected_files(run: TestRun) -> frozenset[str]:
+    """The files a run's tests were collected from (by their node ids)."""
+    return frozenset(r.nodeid.split("::", 1)[0] for r in run.results if "::" in r.nodeid)
+
+
+def read_sources(
+    project_dir: Path, test_files: Collection[str] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Project-relative Python files: (code under repair, tests). A file is a test file by
+    its name (``is_test_path``) or because the suite collects tests from it (``test_files``,
+    the files the baseline's node ids name: ``test.py``, ``checks.py``)."""
     code: dict[str, str] = {}
     tests: dict[str, str] = {}
     for path in sorted(project_dir.rglob("*.py")):
@@ -128,7 +137,7 @@ def read_sources(project_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
         except (OSError, UnicodeDecodeError):
             continue
         key = relative.as_posix()
-        (tests if is_test_path(key) else code)[key] = text
+        (tests if is_test_path(key) or key in test_files else code)[key] = text
     return code, tests
 
 
@@ -365,7 +374,7 @@ def _run(
         if state.clock.expired() or not _room_for_proof(state):
             reason = _budget_reason(state)
             break
-        code, tests = read_sources(workspace.project_dir)
+        code, tests = read_sources(workspace.project_dir, collected_files(baseline))
         failures = failures_of(current, {**code, **tests})
         hint = (trigger.hint_path, trigger.hint_line or 1) if trigger.hint_path else None
         locations = localize(failures, current, code, tests, hint=_hint(hint, workspace))
@@ -916,6 +925,11 @@ def _admissible(candidate: Candidate, inputs: RoundInputs) -> tuple[str, str]:
         problem = check_path(
             relative, workspace.worktree, settings.protected, settings.allow_test_edits
         )
+        if not problem and edit.path in inputs.tests and not settings.allow_test_edits:
+            problem = (
+                f"{edit.path} holds tests the suite collects; tests change only when test "
+                "edits are allowed"
+            )
         if problem:
             return "guard", problem
         if relative in workspace.ignored:

@@ -136,7 +136,11 @@ class ScreenStats:
     naive: int = 0
     seconds: float = 0.0
     worker_batches: int = 0
-    fallbacks: list[str] = field(default_factory=list)
+    # candidates the fast path could not judge, by cause (each was judged by a fresh pytest)
+    fallbacks: dict[str, int] = field(default_factory=dict)
+
+    def fell_back(self, cause: str) -> None:
+        self.fallbacks[cause] = self.fallbacks.get(cause, 0) + 1
 
 
 @dataclass
@@ -176,18 +180,23 @@ class Validator:
         started = time.monotonic()
         self.last_probe = None
         verdicts: list[Verdict | None] = [None] * len(candidates)
-        pending = list(range(len(candidates)))
+        pending = {index: "" for index in range(len(candidates))}
         targets = selection.targets
         stop = (max(1, want), max(0, extra)) if stop_at_first else None
-        if self.mode == "fast" and targets and all("::" in t for t in targets):
-            pending = self._fast(candidates, selection, baseline, verdicts, stop, probe)
-        for index in pending:
+        if self.mode == "fast":
+            if targets:
+                pending = self._fast(candidates, selection, baseline, verdicts, stop, probe)
+            else:
+                pending = dict.fromkeys(pending, "no failing test to screen against")
+        for index, cause in sorted(pending.items()):
             if stop is not None:
                 limit = cutoff(verdicts[:index], *stop)
                 if limit is not None and index > limit:
                     break
             verdicts[index] = self._naive(candidates[index], selection, baseline)
             self.stats.naive += 1
+            if cause:
+                self.stats.fell_back(cause)
         self.stats.screened += sum(1 for v in verdicts if v is not None)
         self.stats.seconds += time.monotonic() - started
         if stop is not None:
@@ -206,14 +215,18 @@ class Validator:
         verdicts: list[Verdict | None],
         stop: tuple[int, int] | None,
         probe: ProbePlan | None = None,
-    ) -> list[int]:
-        """Screen through the fork worker; returns the indices it could not judge."""
+    ) -> dict[int, str]:
+        """Screen through the fork worker; returns the indices it could not judge, each with
+        the reason why."""
         entries = []
         per_candidate_targets = []
         for candidate in candidates:
             targets = selection.targets_for(candidate)
             per_candidate_targets.append(targets)
             guards = [g for g in selection.guards_for(candidate) if g not in selection.targets]
+            # a failing file that did not collect has no baseline durations: its tests get
+            # the limits the naive path gives them (see _naive)
+            whole_files = any("::" not in t for t in targets)
             entries.append(
                 {
                     "edits": {
@@ -223,7 +236,9 @@ class Validator:
                     "targets": list(targets),
                     "guards": guards,
                     "timeout": calibrated_timeout(baseline, [*targets, *guards], self.test_timeout)
-                    + 0.5,
+                    + 0.5
+                    + (startup_allowance(baseline) if whole_files else 0.0),
+                    "file_limit": per_test_timeout(baseline, self.test_timeout, SCREEN_FLOOR),
                     "limits": {
                         nodeid: calibrated_timeout(baseline, [nodeid], self.test_timeout)
                         for nodeid in [*targets, *guards]
@@ -239,8 +254,9 @@ class Validator:
                 if plan is not None:
                     entries[-1].update({"probe": dict(plan), "probe_settings": PROBE_SETTINGS})
         remaining = list(range(len(candidates)))
-        unjudged: list[int] = []
+        unjudged: dict[int, str] = {}
         attempts = 0
+        worker_error = ""
         tag = tree_id(self.workspace)  # the worker for this tree screens every batch of it
         while remaining and attempts < 3:
             attempts += 1
@@ -256,10 +272,11 @@ class Validator:
             self.stats.worker_batches += 1
             restore_clean(self.workspace)
             if error and not results:
-                self.stats.fallbacks.append(
-                    error.strip().splitlines()[-1][:200] if error.strip() else "worker failed"
+                cause = "the screening worker failed: " + (
+                    error.strip().splitlines()[-1][:200] if error.strip() else "no output"
                 )
-                return unjudged + remaining
+                return {**unjudged, **dict.fromkeys(remaining, cause)}
+            worker_error = error.strip().splitlines()[-1][:200] if error.strip() else ""
             decided = results.pop(-1, None) is not None
             report = results.pop(-2, None)
             if report is not None and isinstance(report.get("probe"), dict):
@@ -276,7 +293,10 @@ class Validator:
                     verdicts[index] = verdict
                     self.stats.fast += 1
                 elif result is not None and "cancelled" not in result:
-                    unjudged.append(index)  # unscreenable here: the naive path judges it
+                    # unscreenable here: the naive path judges it
+                    unjudged[index] = "cannot apply the change in place: " + str(
+                        result.get("unscreenable", "no verdict")
+                    )
                 else:
                     missing.append(index)  # not started, cancelled, or the worker died
             next_round = [
@@ -287,9 +307,12 @@ class Validator:
             if stop is not None and not next_round:
                 completes = [i for i, v in enumerate(verdicts) if complete(v)]
                 if completes:  # later unscreenable ones would only widen the choice
-                    return [i for i in unjudged if i < completes[0]]
+                    return {i: c for i, c in unjudged.items() if i < completes[0]}
             remaining = next_round
-        return unjudged + remaining
+        cause = "the screening worker stopped before judging it" + (
+            f": {worker_error}" if worker_error else " (three attempts)"
+        )
+        return {**unjudged, **dict.fromkeys(remaining, cause)}
 
     @staticmethod
     def _decided_before(

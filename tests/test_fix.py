@@ -351,3 +351,38 @@ def test_a_round_that_breaks_a_passing_test_is_rolled_back(
     # the rejected attempt stays reachable and holds the candidate's change
     assert "return high" in git(root, "show", f"{ref}:shapes.py")
     assert snapshot(root) == before
+
+
+GREET = """
+def greet(name):
+    return "Hi, " + name + "!"
+"""
+
+GREET_TESTS = """
+import unittest
+
+from greet import greet
+
+
+class GreetTest(unittest.TestCase):
+    def test_greet(self):
+        self.assertEqual(greet("Ada"), "Hello, Ada!")
+
+    def test_type(self):
+        self.assertIsInstance(greet("Ada"), str)
+"""
+
+
+def test_a_file_the_suite_collects_tests_from_is_a_test_file_whatever_its_name(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    """Libraries keep tests in files such as ``test.py`` and select them on the command line.
+    mendbot must not "fix" a failing test there by removing its assertion."""
+    root = make_repo({"greet.py": GREET, "test.py": GREET_TESTS})
+
+    result = run_cli("fix", "--json", "--time-budget", "60", ".", "--", "test.py", cwd=root)
+
+    report = result.json()
+    assert report["status"] == "not_fixed", report["diff"]
+    assert "test.py" not in report["diff"]
+    assert git(root, "status", "--porcelain") == ""

@@ -292,3 +292,22 @@ def test_cgroups_left_by_a_dead_mendbot_are_swept() -> None:
     PidsCgroup.parent.cache_clear()
     assert PidsCgroup.parent() == parent
     assert not stale.exists()
+
+
+def test_a_virtualenvs_own_site_packages_are_among_the_folders_its_interpreter_needs(
+    tmp_path: Path,
+) -> None:
+    """Asked without site (-I -S), a virtualenv's interpreter names only its base prefix; its
+    own site-packages must be shown again under a hidden home all the same."""
+    from bot.sandbox.local import interpreter_paths
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site_packages = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert os.path.realpath(site_packages) in interpreter_paths(str(python))

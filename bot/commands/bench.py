@@ -76,6 +76,50 @@ def _default_corpus() -> Path:
     "knows each bug's reference fix but edits only code the prompt shows",
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")
+@click.option(
+    "--suite",
+    type=click.Choice(["corpus", "real"]),
+    default="corpus",
+    show_default=True,
+    help="corpus: the bundled bug corpus; real: bugs injected into real libraries from PyPI "
+    "(downloads them; see benchmarks/real/libraries.toml)",
+)
+@click.option(
+    "--library",
+    "libraries",
+    multiple=True,
+    help="with --suite real: only these libraries (repeatable)",
+)
+@click.option(
+    "--bugs-per-library",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="with --suite real: injected bugs repaired per library",
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="with --suite real: mutant choice"
+)
+@click.option(
+    "--plain-runs",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="with --suite real: plain suite runs timed per library (the median counts)",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="with --suite real: seconds per repair (default 10x the plain suite + 120)",
+)
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="with --suite real: where sdists, repositories and virtualenvs are kept "
+    "(default ~/.cache/mendbot/real)",
+)
 def bench(
     corpus: Path | None,
     only: tuple[str, ...],
@@ -85,9 +129,34 @@ def bench(
     sandbox: str,
     engine: str,
     as_json: bool,
+    suite: str,
+    libraries: tuple[str, ...],
+    bugs_per_library: int,
+    seed: int,
+    plain_runs: int,
+    time_budget: float | None,
+    cache: Path | None,
 ) -> None:
-    """Repair every bug of the corpus in a temporary repository and report the numbers."""
+    """Repair every bug of the corpus in a temporary repository and report the numbers.
+
+    With --suite real, inject bugs into real libraries' sources and repair each against the
+    library's whole test suite."""
     from bot.sandbox.registry import make_sandbox
+
+    if suite == "real":
+        from bot.commands.bench_real import bench_real
+
+        bench_real(
+            libraries,
+            bugs_per_library=bugs_per_library,
+            seed=seed,
+            plain_runs=plain_runs,
+            time_budget=time_budget,
+            cache=cache,
+            validation=validation,
+            as_json=as_json,
+        )
+        return
 
     bugs = load_corpus(corpus or _default_corpus(), only)
     settings = bench_settings(

@@ -330,7 +330,25 @@ def engine_section(result: RunResult) -> list[str]:
         f"- **Engines:** {engines}",
         f"- **Model:** {_usage(result.extra)}",
         f"- **Time:** {result.duration_s:.1f}s",
+        *screening_lines(result.extra),
     ]
+
+
+def screening_lines(extra: Mapping[str, object]) -> list[str]:
+    """How candidates were screened, and why any fell back to a fresh pytest each."""
+    stats = extra.get("screening")
+    if not isinstance(stats, Mapping) or not _number(stats.get("screened")):
+        return []
+    fast, naive = _number(stats.get("fast")) or 0, _number(stats.get("naive")) or 0
+    lines = [
+        f"- **Screening:** {int(fast) + int(naive)} candidates, {int(fast)} in the forked "
+        f"worker, {int(naive)} by a fresh pytest each"
+    ]
+    causes = stats.get("fallbacks")
+    if isinstance(causes, Mapping):
+        for cause, count in sorted(causes.items(), key=lambda item: -int(item[1])):
+            lines.append(f"  - {int(count)} fell back: {_cell(str(cause))}")
+    return lines
 
 
 def pytest_command(result: RunResult) -> str:

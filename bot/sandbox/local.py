@@ -143,8 +143,13 @@ def _password_home() -> str:
 # the paths .pth files add are read from them as site would, without executing anything.
 INTERPRETER_PATHS = """
 import json, os, site, sys
-folders = [*site.getsitepackages(), site.getusersitepackages()]
-found = [sys.executable, sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, *folders]
+# without site, a virtualenv's interpreter knows only its base prefix: its own is the folder
+# above bin/ that holds pyvenv.cfg
+venv = os.path.dirname(os.path.dirname(os.path.abspath(sys.executable)))
+prefixes = [venv] if os.path.isfile(os.path.join(venv, "pyvenv.cfg")) else []
+folders = [*site.getsitepackages([*prefixes, sys.prefix]), site.getusersitepackages()]
+found = [sys.executable, *prefixes, sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path]
+found += folders
 for folder in folders:
     try:
         names = sorted(os.listdir(folder))
