@@ -104,6 +104,21 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
         gc.freeze()
 
 
+@pytest.hookimpl(hookwrapper=True, specname="pytest_load_initial_conftests")
+def pytest_load_initial_conftests_without_project_coverage(
+    early_config: Any, parser: Any, args: Any
+) -> Any:
+    """The project's own coverage run (pytest-cov's ``--cov`` in its ``addopts``) is set
+    aside in mendbot's runs, as ``--no-cov`` would: coverage.py measures one thing at a
+    time, so it would pause mendbot's per-test measurement or be paused by it, and its
+    thresholds and data files are about the project's reports, not about a repair.
+    (A wrapper runs before every plugin's own hook, so pytest-cov sees it when it starts.)"""
+    namespace = early_config.known_args_namespace
+    if hasattr(namespace, "no_cov"):
+        namespace.no_cov = True
+    yield
+
+
 class _WorkerState:
     active = False
     basetemp = ""
@@ -597,7 +612,17 @@ def _apply_candidate(edits: dict[str, str], by_file: dict[str, types.ModuleType]
 
 class _Coverage:
     """Per-test line coverage in a worker's child, as pytest-cov's test contexts record it
-    (lines run while a test runs, by node id; import-time lines belong to no test).
+    (lines run while a test runs, by node id), with two differences that make it mendbot's
+    own measurement, whatever the project configured:
+
+    * the project's coverage configuration (``.coveragerc``, ``setup.cfg``, ``tox.ini``,
+      ``[tool.coverage]`` in ``pyproject.toml``: ``source``, ``omit``, ``relative_files``,
+      plugins, dynamic contexts) is not read: mendbot measures the project folder, by
+      absolute file name, with coverage.py's defaults;
+    * what a module runs while it is being imported (its imports, decorators, class bodies,
+      ``def`` lines and module-level statements, and whatever they call) belongs to no
+      test, even when a test's import is what loads the module: it would otherwise be
+      charged to whichever test imported the module first, as if that test had run it.
 
     Written as JSON (node id -> file -> lines) to the file mendbot named; ``save`` says
     whether that worked, and mendbot measures coverage itself when it did not.
@@ -607,26 +632,69 @@ class _Coverage:
         self.out = out
         self.cov: Any = None
         self.problem = ""
+        self.context = ""  # the running test's context
+        self.importing = 0  # how deep in module imports the process is
+        self._originals: dict[str, Any] = {}
         try:
             import coverage
 
             self.cov = coverage.Coverage(
-                data_file=None, source=[os.getcwd()], config_file=True, auto_data=False
+                data_file=None, source=[os.getcwd()], config_file=False, auto_data=False
             )
             self.cov.start()
         except Exception as error:
             self.problem = f"{type(error).__name__}: {error}"
             self.cov = None
+        else:
+            self._watch_imports()
 
-    def switch(self, nodeid: str) -> None:
+    def _watch_imports(self) -> None:
+        """Measure module imports apart: ``importlib._bootstrap`` loads every module (and
+        reloads one) through these two functions, so wrapping them finds each import."""
+        bootstrap = sys.modules.get("importlib._bootstrap")
+        for name in ("_load_unlocked", "_exec"):
+            original = getattr(bootstrap, name, None)
+            if original is None:
+                continue
+            self._originals[name] = original
+            setattr(bootstrap, name, self._importing(original))
+
+    def _importing(self, original: Any) -> Any:
+        def load(*args: Any) -> Any:
+            self.importing += 1
+            if self.importing == 1:
+                self._switch("")  # import-time lines: no test's
+            try:
+                return original(*args)
+            finally:
+                self.importing -= 1
+                if self.importing == 0:
+                    self._switch(self.context)
+
+        return load
+
+    def _unwatch_imports(self) -> None:
+        bootstrap = sys.modules.get("importlib._bootstrap")
+        for name, original in self._originals.items():
+            setattr(bootstrap, name, original)
+        self._originals.clear()
+
+    def _switch(self, context: str) -> None:
         if self.cov is not None:
             try:
-                self.cov.switch_context(nodeid + "|run")  # as pytest-cov names it
-            except Exception:  # a configuration with its own dynamic contexts, say
+                self.cov.switch_context(context)
+            except Exception:  # a core without dynamic contexts, say
                 self.cov.stop()
                 self.cov = None
+                self.problem = "coverage.py cannot switch contexts here"
+
+    def switch(self, nodeid: str) -> None:
+        self.context = nodeid + "|run"  # as pytest-cov names it
+        if not self.importing:
+            self._switch(self.context)
 
     def save(self) -> bool:
+        self._unwatch_imports()
         if self.cov is None:
             if self.problem:
                 with contextlib.suppress(OSError):

@@ -1,0 +1,248 @@
+"""mendbot on projects set up as real ones are: their own coverage configuration, modules the
+tests import lazily, missing test dependencies, module-level skips, unstable test ids,
+tests that delete folders. Real repositories, real pytest, real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from bot.analysis.classify import failures_of
+from bot.analysis.localize import localize
+from bot.sandbox.local import LocalSandbox
+from bot.testing.runner import TestRunner
+
+# A module with plenty of import-time lines (imports, constants, a decorator, a class body,
+# def lines) whose tests import it lazily, the failing test first: its import-time lines
+# run inside that test.
+PRICING = """\
+import math
+from functools import wraps
+
+TAX = 0.2
+DIGITS = 2
+
+
+def logged(function):
+    @wraps(function)
+    def inner(*args):
+        return function(*args)
+
+    return inner
+
+
+@logged
+def gross(amount):
+    return round(amount * (1 + TAX), DIGITS)
+
+
+def discount(amount, percent):
+    if percent > 100:
+        raise ValueError("percent above 100")
+    return amount - amount * percent / 1000
+
+
+class Cart:
+    rate = TAX
+    unit = math.pi
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, amount):
+        self.items.append(amount)
+        return self
+
+    def total(self):
+        return sum(self.items)
+"""
+FAULTY_LINE = 24  # the 1000 that should be 100
+
+PRICING_TESTS = """\
+def test_a_discount():
+    from shop.pricing import discount
+
+    assert discount(200, 10) == 180
+
+
+def test_b_gross():
+    from shop.pricing import gross
+
+    assert gross(100) == 120
+
+
+def test_c_cart():
+    from shop.pricing import Cart
+
+    assert Cart().add(2).add(3).total() == 5
+
+
+def test_d_no_discount():
+    from shop.pricing import discount
+
+    assert discount(50, 0) == 50
+"""
+
+# coverage.py settings of the kinds that broke mendbot's per-test measurement: relative file
+# names, a source and omit that leave the code out, a plug-in that is not installed, and
+# dynamic contexts of its own
+COVERAGE_SETTINGS = {
+    "relative_files": "true",
+    "source": "tests",
+    "omit": "shop/*",
+    "plugins": "no_such_coverage_plugin",
+    "dynamic_context": "test_function",
+}
+
+
+def coverage_config(kind: str) -> dict[str, str]:
+    """The settings above, in the file ``kind`` names, as coverage.py reads each."""
+    ini = "".join(f"{key} = {value}\n" for key, value in COVERAGE_SETTINGS.items())
+    toml_values = {
+        "relative_files": "true",
+        "source": '["tests"]',
+        "omit": '["shop/*"]',
+        "plugins": '["no_such_coverage_plugin"]',
+        "dynamic_context": '"test_function"',
+    }
+    toml = "".join(f"{key} = {value}\n" for key, value in toml_values.items())
+    pytest_ini = '[tool.pytest.ini_options]\npythonpath = ["."]\n'
+    if kind == ".coveragerc":
+        return {".coveragerc": "[run]\n" + ini, "pyproject.toml": pytest_ini}
+    if kind in ("setup.cfg", "tox.ini"):
+        return {kind: "[coverage:run]\n" + ini, "pyproject.toml": pytest_ini}
+    return {"pyproject.toml": pytest_ini + "\n[tool.coverage.run]\n" + toml}
+
+
+def shop_repo(make_repo: Callable[..., Path], extra: dict[str, str]) -> Path:
+    files = {"shop/__init__.py": "", "shop/pricing.py": PRICING}
+    files["tests/test_pricing.py"] = PRICING_TESTS
+    return make_repo({**files, **extra}, pyproject="pyproject.toml" not in extra)
+
+
+def import_time_lines(source: str) -> set[int]:
+    """The lines of ``source`` outside function bodies: what runs when it is imported."""
+    import ast
+
+    tree = ast.parse(source)
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            inside.update(range(node.body[0].lineno, (node.end_lineno or 0) + 1))
+    return {n for n in range(1, len(source.splitlines()) + 1) if n not in inside}
+
+
+@pytest.mark.parametrize("kind", [".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml"])
+def test_per_test_coverage_ignores_the_project_coverage_settings(
+    make_repo: Callable[..., Path], kind: str
+) -> None:
+    root = shop_repo(make_repo, coverage_config(kind))
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        measured = runner.run(timeout=60, per_test_timeout=10, coverage=True)
+        nodeids = [r.nodeid for r in measured.results]
+        forked = runner.run_forked(nodeids, tag="t", per_test_timeout=10, timeout=60, coverage=True)
+    finally:
+        runner.close()
+    assert forked is not None
+    assert measured.failing == ("tests/test_pricing.py::test_a_discount",)
+    test = "tests/test_pricing.py::test_"
+    # exactly the lines each test ran, in the code the project's settings left out
+    expected = {
+        f"{test}a_discount": {22, 24},
+        f"{test}b_gross": {11, 18},
+        f"{test}c_cart": {32, 35, 36, 39},
+        f"{test}d_no_discount": {22, 24},
+    }
+    for run in (measured, forked):
+        assert run.has_coverage
+        found = {
+            nodeid: set(files.get("shop/pricing.py", ())) for nodeid, files in run.coverage.items()
+        }
+        assert found == expected
+
+
+def test_import_time_lines_belong_to_no_test_and_localization_finds_the_fault(
+    make_repo: Callable[..., Path],
+) -> None:
+    root = shop_repo(make_repo, {})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        measured = runner.run(timeout=60, per_test_timeout=10, coverage=True)
+        nodeids = [r.nodeid for r in measured.results]
+        forked = runner.run_forked(nodeids, tag="t", per_test_timeout=10, timeout=60, coverage=True)
+    finally:
+        runner.close()
+    assert forked is not None
+    imported = import_time_lines(PRICING)
+    sources = {"shop/pricing.py": PRICING, "shop/__init__.py": ""}
+    tests = {"tests/test_pricing.py": PRICING_TESTS}
+    for run in (measured, forked):
+        assert run.has_coverage
+        for nodeid, files in run.coverage.items():
+            assert not set(files.get("shop/pricing.py", ())) & imported, nodeid
+        failures = failures_of(run, {**sources, **tests})
+        ranked = localize(failures, run, sources, tests)
+        # the faulty line is among the most suspicious (with the ``if`` before it, which the
+        # same tests run), and no import-time line is ranked at all
+        best = {loc.line for loc in ranked if loc.score == ranked[0].score}
+        assert best == {FAULTY_LINE - 2, FAULTY_LINE}
+        assert not {loc.line for loc in ranked} & imported
+
+
+def own_coverage_report(root: Path, out: Path) -> dict[str, object]:
+    """The project's own ``pytest --cov`` run, as its developers run it: the JSON report
+    (without its time stamp)."""
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "pytest_cov"],
+        cwd=root,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "COVERAGE_FILE": str(out)},
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    report = root / "coverage.json"
+    loaded = json.loads(report.read_text())
+    report.unlink()
+    loaded.pop("meta")
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_the_project_coverage_run_is_set_aside_and_left_as_it_was(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A project that runs pytest-cov from its addopts, with a threshold its tests miss."""
+    pyproject = (
+        '[tool.pytest.ini_options]\npythonpath = ["."]\n'
+        'addopts = "--cov=shop --cov-context=test --cov-fail-under=100 '
+        '--cov-report=json:coverage.json"\n'
+        "\n[tool.coverage.run]\nrelative_files = true\nbranch = true\n"
+    )
+    root = shop_repo(make_repo, {"pyproject.toml": pyproject})
+    before = own_coverage_report(root, tmp_path / "before.coverage")
+    runner = TestRunner(
+        LocalSandbox(), root, root, pytest_args=("-p", "pytest_cov"), autoload=False
+    )
+    try:
+        measured = runner.run(timeout=60, per_test_timeout=10, coverage=True)
+        nodeids = [r.nodeid for r in measured.results]
+        forked = runner.run_forked(nodeids, tag="t", per_test_timeout=10, timeout=60, coverage=True)
+    finally:
+        runner.close()
+    assert forked is not None and forked.has_coverage and measured.has_coverage
+    gross = measured.coverage["tests/test_pricing.py::test_b_gross"]["shop/pricing.py"]
+    assert set(gross) == {11, 18}
+    assert forked.coverage == measured.coverage
+    # mendbot's runs wrote no coverage data or report into the project
+    assert git(root, "status", "--porcelain", "--ignored") == ""
+    # and the project's own coverage run reports what it reported before
+    after = own_coverage_report(root, tmp_path / "after.coverage")
+    assert after == before
