@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import BUGGY_CLAMP, CliResult, git
 
 from bot.analysis.classify import failures_of
 from bot.analysis.localize import localize
 from bot.sandbox.local import LocalSandbox
 from bot.testing.runner import TestRunner
+
+RunCli = Callable[..., CliResult]
 
 # A module with plenty of import-time lines (imports, constants, a decorator, a class body,
 # def lines) whose tests import it lazily, the failing test first: its import-time lines
@@ -246,3 +248,59 @@ def test_the_project_coverage_run_is_set_aside_and_left_as_it_was(
     # and the project's own coverage run reports what it reported before
     after = own_coverage_report(root, tmp_path / "after.coverage")
     assert after == before
+
+
+# -------------------------------------------------------------------------- module-level skips
+
+SKIPPING_MODULES = {
+    # a test module for an optional dependency this environment does not have
+    "tests/test_optional.py": """
+        import pytest
+
+        pytest.importorskip("mendbot_absent_pytest_plugin")
+
+
+        def test_with_the_plugin():
+            assert False
+        """,
+    # and one that skips itself on this platform, in a package of its own
+    "tests/other/test_platform.py": """
+        import pytest
+
+        pytest.skip("not on this platform", allow_module_level=True)
+
+
+        def test_platform():
+            assert False
+        """,
+}
+
+
+def test_a_module_that_skips_itself_is_skipped_not_broken(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    root = make_repo({**BUGGY_CLAMP, **SKIPPING_MODULES})
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        run = runner.run(timeout=60, per_test_timeout=10)
+    finally:
+        runner.close()
+    assert run.collection_errors == ()
+    assert run.failing == ("tests/test_shapes.py::test_above",)
+
+    result = run_cli("fix", "--json", cwd=root)
+    assert result.code == 0, result.stderr
+    report = result.json()
+    assert report["status"] == "fixed", report["reason"]
+    assert report["remaining_failures"] == []
+    assert "-        return low\n+        return high" in report["diff"]
+
+
+def test_a_suite_that_only_skips_is_not_a_missing_pytest(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    root = make_repo(SKIPPING_MODULES)
+    result = run_cli("fix", "--json", cwd=root)
+    assert result.code == 2
+    assert "install pytest" not in result.stderr
+    assert "no tests were collected" in result.stderr

@@ -58,6 +58,10 @@ def parse_junit(path: Path) -> tuple[list[TestResult], list[CollectionError]]:
             problems = list(case.result)
             nodeid = props.get("mendbot_nodeid")
             if nodeid is None and not case.classname and problems:
+                if all(isinstance(problem, Skipped) for problem in problems):
+                    # a module that skipped itself (``pytest.importorskip``, or ``skip`` with
+                    # ``allow_module_level``): its tests are skipped, as in the terminal
+                    continue
                 # pytest reports a module that fails to import as a nameless error case
                 text = (problems[0].text or "") + "\n" + (problems[0].message or "")
                 name = case.name or ""

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -31,6 +32,8 @@ from bot.testing.worker import ScreenWorker, read_results, supports_workers
 PYTEST_BASE = ("-p", "mendbot_pytest", "-p", "no:cacheprovider", "-o", "junit_logging=no")
 EXIT_NO_TESTS = 5
 EXIT_USAGE = 4
+# the interpreter has no pytest ("No module named pytest_httpbin" is a test's own import)
+NO_PYTEST = re.compile(r"No module named '?pytest'?(?![\w.])")
 
 
 @dataclass
@@ -199,7 +202,7 @@ class TestRunner:
             # keep what finished; everything else in the run did not get a verdict
             results = list(results)
         if not results and not errors and not process.timed_out:
-            if process.returncode == EXIT_USAGE or "No module named pytest" in tail:
+            if process.returncode == EXIT_USAGE or NO_PYTEST.search(tail):
                 raise TestSetupError(
                     "pytest could not run: " + (tail.strip().splitlines() or ["no output"])[-1],
                     hint="install pytest for the interpreter that runs the tests "
