@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot import workspace as ws
+from bot.analysis.dependencies import check_dependencies, sandbox_python
 from bot.config import Settings
 from bot.deadline import Deadline, bounded
 from bot.errors import RepositoryError, TestSetupError
@@ -319,6 +320,7 @@ def _check(
         raise explain_setup_error(error, settings) from None
     finally:
         runner.close()
+    check_dependencies(check, (project_dir, export), sandbox_python(sandbox))
     notes = list(runner.warnings)
     if request.run_all and check.coverage:
         count = save_coverage_map(map_path, subdir, base.commit, check.coverage)

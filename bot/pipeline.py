@@ -30,6 +30,7 @@ from typing import Protocol
 
 from bot import workspace as ws
 from bot.analysis.classify import failures_of, is_test_path
+from bot.analysis.dependencies import check_dependencies, sandbox_python
 from bot.analysis.localize import localize
 from bot.analysis.rca import root_cause_note
 from bot.analysis.source import parse
@@ -282,6 +283,9 @@ def _run(
     )
     state.suite_seconds = baseline.duration
     trace.write("baseline", **_run_summary(baseline))
+    check_dependencies(  # a test dependency that is not installed is a setup problem
+        baseline, (workspace.project_dir, workspace.worktree), sandbox_python(ports.sandbox)
+    )
     # the baseline's only wall-clock limit is the budget: a run it stopped is the budget's doing
     state.cut_short = baseline.timed_out
     if not baseline.results and not baseline.collection_errors:

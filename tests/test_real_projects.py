@@ -15,6 +15,7 @@ import pytest
 from conftest import BUGGY_CLAMP, CliResult, git
 
 from bot.analysis.classify import failures_of
+from bot.analysis.dependencies import missing_dependencies, missing_names
 from bot.analysis.localize import localize
 from bot.sandbox.local import LocalSandbox
 from bot.testing.runner import TestRunner
@@ -304,3 +305,72 @@ def test_a_suite_that_only_skips_is_not_a_missing_pytest(
     assert result.code == 2
     assert "install pytest" not in result.stderr
     assert "no tests were collected" in result.stderr
+
+
+# ------------------------------------------------------------------ missing test dependencies
+
+ABSENT = "timewarp_fixtures"  # a test dependency no interpreter here has
+NEEDS_ABSENT = {
+    **BUGGY_CLAMP,
+    "tests/test_clock.py": f"""
+        import {ABSENT}
+
+
+        def test_frozen():
+            assert {ABSENT}.now() == 0
+        """,
+}
+
+
+def test_a_missing_test_dependency_is_named_with_the_command_that_installs_it(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    root = make_repo(NEEDS_ABSENT)
+    result = run_cli("fix", "--json", cwd=root)
+    assert result.code == 2, result.stderr
+    assert f"the tests import module that the test interpreter {sys.executable}" in result.stderr
+    assert f"does not have: {ABSENT}" in result.stderr
+    assert f"{sys.executable} -m pip install {ABSENT}" in result.stderr
+    assert result.json()["status"] == "error"
+    assert "0 candidates" not in result.stderr
+
+
+def test_the_hook_names_the_missing_test_dependency(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    root = make_repo(NEEDS_ABSENT)
+    path = root / "tests" / "test_clock.py"
+    path.write_text(path.read_text() + "\n\ndef test_more():\n    assert True\n")
+    git(root, "add", "tests/test_clock.py")
+    result = run_cli("hook", cwd=root)
+    assert result.code == 2, result.stderr
+    assert f"does not have: {ABSENT}" in result.stderr
+    assert f"-m pip install {ABSENT}" in result.stderr
+    assert "collection failure" not in result.stderr
+
+
+def test_only_imports_that_no_edit_can_repair_count_as_missing_dependencies(
+    make_repo: Callable[..., Path],
+) -> None:
+    """A misspelt standard-library module, a misspelt or broken module of the project: bugs
+    for the repair. A module found nowhere: a dependency to install."""
+    root = make_repo(
+        {
+            "shop/__init__.py": "",
+            "shop/pricing.py": "import jsno\n\n\ndef price():\n    return 1\n",
+            "shop/taxes.py": "def rate():\n    return 0.2\n",
+            "tests/test_pricing.py": "from shop.pricing import price\n\n\ndef test_price():\n"
+            "    assert price() == 1\n",
+            "tests/test_taxes.py": "from shop.taxs import rate\n\n\ndef test_rate():\n"
+            "    assert rate() == 0.2\n",
+            "tests/test_lazy.py": f"def test_lazy():\n    import {ABSENT}\n",
+            "tests/test_needs.py": "import attr_absent_plugin\n",
+        }
+    )
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        run = runner.run(timeout=60, per_test_timeout=10)
+    finally:
+        runner.close()
+    assert sorted(missing_names(run)) == sorted(["jsno", "shop", ABSENT, "attr_absent_plugin"])
+    assert sorted(missing_dependencies(run, root)) == sorted([ABSENT, "attr_absent_plugin"])
