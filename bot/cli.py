@@ -5,6 +5,7 @@ No repair logic lives here. One handler, ``main``, owns printing errors and exit
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
@@ -27,6 +28,7 @@ from bot.deadline import Deadline
 from bot.engines.base import Engine
 from bot.engines.templates import TemplateEngine
 from bot.errors import ConfigError, ExitCode, MendbotError
+from bot.interpreter import Interpreter, find_interpreter
 from bot.models import RunResult, RunStatus, Trigger, TriggerKind
 from bot.pipeline import Ports, repair
 from bot.redaction import RedactingConsole as Console
@@ -156,13 +158,25 @@ def trace_path(repo_hint: Path, run_label: str) -> Path | None:
     return base / "mendbot" / "runs" / run_label / "trace.jsonl"
 
 
-def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> RunResult:
+def run_fix(
+    trigger: Trigger,
+    settings: Settings,
+    progress: ConsoleProgress,
+    interpreter: Interpreter | None = None,
+) -> RunResult:
+    """One repair run, stored in the repository's run history. ``interpreter`` is the one
+    the caller already found for the tests; otherwise it is found here (and said)."""
     from bot.history import RunRecorder
     from bot.sandbox.registry import make_sandbox
     from bot.workspace import check_writable, new_run_id, open_repository
 
     repository, top, _ = open_repository(trigger.repo_path)  # a clear error for a bad path
     check_writable(repository)  # and for a repository mendbot cannot write to, first
+    if interpreter is None and settings.sandbox != "docker":
+        interpreter = find_interpreter(settings.python, trigger.repo_path, top)
+        progress.note(interpreter.describe())
+    if interpreter is not None:
+        settings = settings.replace(python=interpreter.path)
     run_id = new_run_id()
     deadline = Deadline.start(settings.time_budget)  # the run's one clock, model calls included
     path = trace_path(top, run_id) if settings.trace else None
@@ -172,7 +186,11 @@ def run_fix(trigger: Trigger, settings: Settings, progress: ConsoleProgress) -> 
     ports = Ports(sandbox=sandbox, engines=engines, progress=progress, trace=trace, notes=notes)
     # the run is stored under refs/mendbot/runs/<run_id> however it ends (Ctrl-C included)
     with RunRecorder(top, run_id, path) as recorder:
-        return recorder.keep(repair(trigger, settings, ports, run_id=run_id, deadline=deadline))
+        result = repair(trigger, settings, ports, run_id=run_id, deadline=deadline)
+        if interpreter is not None:
+            extra = {**result.extra, "interpreter": interpreter.to_json()}
+            result = dataclasses.replace(result, extra=extra)
+        return recorder.keep(result)
 
 
 def take_advice(result: RunResult, top: Path) -> str:

@@ -37,7 +37,6 @@ HOOK_ID = "mendbot"
 DEFAULT_TIME_BUDGET = 60.0
 CHECK_TIMEOUT_FLOOR = 600.0  # seconds the related tests may take before the check gives up
 ZERO_SHA = "0" * 40
-VENV_FOLDERS = (".venv", "venv")
 ALL_FILES_NOTE = (
     "`pre-commit run --all-files` and `--files` stage nothing, so there is nothing to check; "
     "for a full run use a manual-stage hook with args: [--all]"
@@ -99,18 +98,6 @@ class HookReport:
 def skip_requested(environ: Mapping[str, str]) -> bool:
     """pre-commit's convention: ``SKIP=mendbot,other git commit`` skips these hook ids."""
     return HOOK_ID in {part.strip() for part in environ.get("SKIP", "").split(",")}
-
-
-def default_python(project_dir: Path, top: Path) -> str:
-    """The interpreter for the tests when none is configured: the project's own virtual
-    environment when it has one (under pre-commit, mendbot runs in a separate environment
-    that lacks the project's dependencies), else mendbot's interpreter."""
-    for folder in dict.fromkeys([project_dir, top]):
-        for name in VENV_FOLDERS:
-            candidate = folder / name / "bin" / "python"
-            if candidate.exists():
-                return str(candidate)
-    return sys.executable
 
 
 def coverage_map_path(top: Path) -> Path:

@@ -21,10 +21,10 @@ from bot.hook import (
     HookReport,
     HookRequest,
     Mode,
-    default_python,
     run_hook,
     skip_requested,
 )
+from bot.interpreter import Interpreter, find_interpreter
 from bot.models import RunResult, Trigger
 from bot.redaction import RedactingConsole as Console
 from bot.redaction import echo
@@ -202,13 +202,18 @@ def hook(
         "sandbox": sandbox,
     }
     settings = load_settings(project if project.is_dir() else Path("."), flags)
-    if settings.python and "/" in settings.python and not Path(settings.python).is_absolute():
-        # a path from pyproject.toml or the flag: the tests run elsewhere (an export)
-        settings = settings.replace(python=str((project / settings.python).resolve()))
-    if settings.python is None and project.is_dir():
+    interpreter: Interpreter | None = None
+    if project.is_dir() and settings.sandbox != "docker":
+        # a relative path is the project's (the tests run elsewhere: an export of it)
         top = gitcmd.run(["rev-parse", "--show-toplevel"], gitcmd.Place(project), timeout=30)
-        chosen = default_python(project.resolve(), Path(top.stdout.strip() or project).resolve())
-        settings = settings.replace(python=chosen)
+        interpreter = find_interpreter(
+            settings.python,
+            project.resolve(),
+            Path(top.stdout.strip() or project).resolve(),
+            environ,
+            base=project.resolve(),
+        )
+        settings = settings.replace(python=str(Path(interpreter.path).absolute()))
     request = HookRequest(
         project=project,
         mode=mode,
@@ -224,11 +229,11 @@ def hook(
     def repair(trigger: Trigger, repair_settings: Settings) -> RunResult:
         from bot.cli import run_fix
 
-        return run_fix(trigger, repair_settings, progress.live)
+        return run_fix(trigger, repair_settings, progress.live, interpreter)
 
     try:
-        if settings.python and settings.python != sys.executable:
-            progress.note(f"tests run with {settings.python}")
+        if interpreter is not None:
+            progress.note(interpreter.describe())
         report = run_hook(
             request, settings, make_sandbox(settings, project=project), repair, progress
         )
