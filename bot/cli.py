@@ -185,12 +185,33 @@ def run_fix(
     sandbox = make_sandbox(settings, project=trigger.repo_path)
     ports = Ports(sandbox=sandbox, engines=engines, progress=progress, trace=trace, notes=notes)
     # the run is stored under refs/mendbot/runs/<run_id> however it ends (Ctrl-C included)
-    with RunRecorder(top, run_id, path) as recorder:
-        result = repair(trigger, settings, ports, run_id=run_id, deadline=deadline)
-        if interpreter is not None:
-            extra = {**result.extra, "interpreter": interpreter.to_json()}
-            result = dataclasses.replace(result, extra=extra)
-        return recorder.keep(result)
+    try:
+        with RunRecorder(top, run_id, path) as recorder:
+            result = repair(trigger, settings, ports, run_id=run_id, deadline=deadline)
+            if interpreter is not None:
+                extra = {**result.extra, "interpreter": interpreter.to_json()}
+                result = dataclasses.replace(result, extra=extra)
+            return recorder.keep(result)
+    finally:
+        prune_old_runs(top, settings.keep_runs, progress)
+
+
+def prune_old_runs(top: Path, keep: int, progress: ConsoleProgress) -> None:
+    """Keep the run history bounded: all but the newest ``keep`` runs go (0: none)."""
+    from bot.history import prune_runs
+
+    if keep <= 0:
+        return
+    try:
+        pruned = prune_runs(top, keep)
+    except MendbotError as problem:
+        progress.note(f"old runs were not pruned: {problem.message}")
+        return
+    if pruned.removed:
+        progress.note(
+            f"removed the {len(pruned.removed)} oldest run record(s) from refs/mendbot/runs, "
+            f"keeping the newest {keep} (keep-runs; mendbot runs --prune --keep N)"
+        )
 
 
 def take_advice(result: RunResult, top: Path) -> str:

@@ -49,6 +49,7 @@ class Settings:
     final_runs: int = 1  # extra full runs the final patch must pass
     rank_pool: int = 4  # plausible candidates gathered and ranked per batch (1: the first)
     trace: bool = True
+    keep_runs: int = 100  # run records kept under refs/mendbot/runs after each run (0: all)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -151,6 +152,8 @@ def validate(settings: Settings) -> Settings:
             raise ConfigError(f"{name.replace('_', '-')} must be at least 1")
     if settings.flaky_reruns < 0:
         raise ConfigError("flaky-reruns must be 0 or more")
+    if settings.keep_runs < 0:
+        raise ConfigError("keep-runs must be 0 or more", hint="0 keeps every run")
     for name in ("time_budget", "test_timeout", "llm_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.replace('_', '-')} must be a positive number of seconds")

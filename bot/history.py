@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import time
@@ -33,7 +34,7 @@ from bot import __version__, gitcmd
 from bot.errors import ConfigError, MendbotError, RepositoryError
 from bot.models import RunResult
 from bot.trace import known_secrets, read_trace, redact
-from bot.workspace import RUNS_PREFIX, place
+from bot.workspace import REJECTED_PREFIX, RUNS_PREFIX, place
 
 FORMAT = 1
 MAX_STORED_TRACE_BYTES = 4 * 1024 * 1024
@@ -671,3 +672,37 @@ def iter_records(top: Path) -> Iterator[RunRecord]:
     """Every run with its result and trace, oldest first (for statistics)."""
     for summary in list_runs(top):
         yield _load(top, summary)
+
+
+# -- pruning -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pruned:
+    removed: tuple[str, ...]  # run ids, oldest first
+    kept: int
+
+
+def prune_runs(top: Path, keep: int) -> Pruned:
+    """Remove all but the newest ``keep`` runs: their refs (the run and its rolled-back
+    attempts under ``refs/mendbot/rejected/<run>/``) and their folders. A run that is still
+    going is never removed. The objects become unreachable, for ``git gc`` to reclaim."""
+    if keep < 0:
+        raise ConfigError("--keep must be 0 or more", hint="the number of newest runs to keep")
+    finished = [r for r in list_runs(top) if r.status != RUNNING]
+    if len(finished) <= keep:
+        return Pruned((), len(finished))
+    removed = finished[: len(finished) - keep]
+    ids = {r.run_id for r in removed}
+    rejected = _git(["for-each-ref", "--format=%(refname)", REJECTED_PREFIX + "/"], top)
+    refs = [run_ref(r.run_id) for r in removed if r.commit]
+    refs += [
+        name
+        for name in rejected.splitlines()
+        if name.removeprefix(REJECTED_PREFIX + "/").split("/")[0] in ids
+    ]
+    if refs:
+        _git(["update-ref", "--stdin"], top, stdin="".join(f"delete {ref}\n" for ref in refs))
+    folder = runs_folder(top)
+    for run_id in sorted(ids):
+        with contextlib.suppress(OSError):
+            shutil.rmtree(folder / run_id)
+    return Pruned(tuple(r.run_id for r in removed), keep)

@@ -64,6 +64,7 @@ from bot.models import (
     Workspace,
 )
 from bot.sandbox.base import Sandbox
+from bot.testing.outcomes import run_summary
 from bot.testing.runner import TestRunner
 from bot.trace import Trace
 from bot.validate import Validator, complete, per_test_timeout
@@ -1380,14 +1381,7 @@ def _commit_message(
 
 
 def _run_summary(run: TestRun) -> dict[str, object]:
-    return {
-        "passed": len(run.passing),
-        "failing": list(run.failing),
-        "collection_errors": [e.path for e in run.collection_errors],
-        "duration": round(run.duration, 3),
-        "timed_out": run.timed_out,
-        "outcomes": {r.nodeid: r.outcome.value for r in run.results},
-    }
+    return run_summary(run)  # bounded: big suites list the tests that did not pass
 
 
 def _finish(

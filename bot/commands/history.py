@@ -14,7 +14,15 @@ from typing import Any
 
 import click
 
-from bot.history import INTERRUPTED, RunRecord, list_runs, load_run, repository_top
+from bot.config import load_settings
+from bot.history import (
+    INTERRUPTED,
+    RunRecord,
+    list_runs,
+    load_run,
+    prune_runs,
+    repository_top,
+)
 from bot.redaction import echo
 from bot.report.runview import (
     RunView,
@@ -84,13 +92,35 @@ def run_row(record: RunRecord) -> list[str]:
 @click.command("runs")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."), required=False)
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")
-def runs(path: Path, as_json: bool) -> None:
+@click.option("--prune", is_flag=True, help="remove all but the newest runs (see --keep)")
+@click.option(
+    "--keep",
+    type=int,
+    default=None,
+    help="with --prune: how many of the newest runs to keep (default: the keep-runs setting)",
+)
+def runs(path: Path, as_json: bool, prune: bool, keep: int | None) -> None:
     """List the mendbot runs of the repository at PATH, oldest first.
 
     Stored runs come from refs/mendbot/runs/*; a run that was killed before it could be stored
-    is listed from its folder as interrupted.
+    is listed from its folder as interrupted. With --prune, the oldest runs are removed
+    instead (their refs and folders; git gc reclaims the objects), the newest --keep stay.
     """
     top = repository_top(path)
+    if keep is not None and not prune:
+        raise click.UsageError("--keep goes with --prune")
+    if prune:
+        if keep is None:
+            keep = load_settings(path if path.is_dir() else top).keep_runs
+            if keep == 0:
+                raise click.UsageError("keep-runs is 0 (keep every run): give --keep N")
+        pruned = prune_runs(top, keep)
+        if as_json:
+            click.echo(json.dumps({"removed": list(pruned.removed), "kept": pruned.kept}))
+        else:
+            removed = f" ({', '.join(pruned.removed)})" if pruned.removed else ""
+            click.echo(f"removed {len(pruned.removed)} run(s){removed}; kept the newest {keep}")
+        return
     records = list_runs(top)
     if as_json:
         listed = [{**record.meta, "stored": bool(record.commit)} for record in records]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.gates.summary import gates_section
 from bot.models import FailureClass, Round, RunResult, RunStatus
+from bot.testing.outcomes import ListedOutcomes
 from bot.trace import redact
 
 MARKER = "<!-- mendbot -->"
@@ -169,27 +170,22 @@ def tests_section(result: RunResult) -> list[str]:
     return lines
 
 
-def _outcomes(summary: object) -> dict[str, str]:
-    if not isinstance(summary, Mapping):
-        return {}
-    outcomes = summary.get("outcomes")
-    if not isinstance(outcomes, Mapping):
-        return {}
-    return {str(test): str(outcome) for test, outcome in outcomes.items()}
-
-
 def regression_section(result: RunResult) -> list[str]:
-    """Tests passing at base and after, from the run's baseline and final test runs."""
+    """Tests passing at base and after, from the run's baseline and final test runs (in a
+    big suite the summaries list the tests that did not pass and count the others)."""
     lines = ["### Regression check", ""]
-    before = _outcomes(result.extra.get("baseline"))
-    after = _outcomes(result.extra.get("final"))
+    before_summary, after_summary = result.extra.get("baseline"), result.extra.get("final")
+    before = ListedOutcomes.of(before_summary)
+    after = ListedOutcomes.of(after_summary)
     if before and after:
-        passed_before = {t for t, o in before.items() if o == "passed"}
-        passed_after = {t for t, o in after.items() if o == "passed"}
-        broken = sorted(passed_before - passed_after)
+        counted_before = before.counts(_mapping(before_summary))
+        counted_after = after.counts(_mapping(after_summary))
+        broken = sorted(
+            t for t in {*before, *after} if before.get(t) == "passed" != after.get(t, "")
+        )
         lines.append(
-            f"Tests passing at base: **{len(passed_before)}**; passing after: "
-            f"**{len(passed_after)}** (of {len(after)} run)."
+            f"Tests passing at base: **{counted_before['passed']}**; passing after: "
+            f"**{counted_after['passed']}** (of {sum(counted_after.values())} run)."
         )
         if broken:
             shown, more = _listed(broken)
@@ -208,6 +204,10 @@ def regression_section(result: RunResult) -> list[str]:
     else:
         lines.append("No round was kept, so the code is unchanged.")
     return lines
+
+
+def _mapping(value: object) -> Mapping[str, object] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def coverage_section(result: RunResult) -> list[str]:

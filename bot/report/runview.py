@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.history import RunRecord, diff_of
+from bot.testing.outcomes import ListedOutcomes
 
 PASS, FAIL, FLAKY, SKIP, NOT_RUN = "pass", "fail", "flaky", "skip", "not run"
 _STATE = {
@@ -50,13 +51,9 @@ def _strings(value: object) -> tuple[str, ...]:
     return ()
 
 
-def _outcomes(summary: object) -> dict[str, str]:
-    if not isinstance(summary, Mapping):
-        return {}
-    outcomes = summary.get("outcomes")
-    if not isinstance(outcomes, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in outcomes.items()}
+def _outcomes(summary: object) -> Mapping[str, str]:
+    """A run summary's outcomes; in a bounded one, an unlisted test passed."""
+    return ListedOutcomes.of(summary)
 
 
 def short(sha: str | None) -> str:
@@ -187,7 +184,7 @@ def flips_between(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[
     return tuple(changed)
 
 
-def _base_outcomes(record: RunRecord) -> dict[str, str]:
+def _base_outcomes(record: RunRecord) -> Mapping[str, str]:
     for event in record.events:
         if event.get("event") == "baseline":
             return _outcomes(event)
@@ -289,7 +286,7 @@ def attempts_of(
     for attempt in traced:
         flips = flips_between(state, attempt.outcomes) if attempt.outcomes and state else ()
         if attempt.kept and attempt.outcomes:
-            state = dict(attempt.outcomes)
+            state = attempt.outcomes
         text = diff(attempt.commit) if diff is not None and attempt.commit else None
         finished.append(_replace(attempt, flips=flips, diff=text))
     return finished
@@ -349,13 +346,13 @@ def _flaky(record: RunRecord) -> set[str]:
     return tests
 
 
-def final_outcomes(record: RunRecord, attempts: Sequence[Attempt]) -> dict[str, str]:
+def final_outcomes(record: RunRecord, attempts: Sequence[Attempt]) -> Mapping[str, str]:
     extra = record.result.get("extra")
     final = _outcomes(extra.get("final")) if isinstance(extra, Mapping) else {}
     if final:
         return final
     kept = [a for a in attempts if a.kept and a.outcomes]
-    return dict(kept[-1].outcomes) if kept else _base_outcomes(record)
+    return kept[-1].outcomes if kept else _base_outcomes(record)
 
 
 def test_matrix(record: RunRecord, attempts: Sequence[Attempt]) -> Matrix:

@@ -21,6 +21,7 @@ from bot.report.markdown import (
     root_cause_section,
     summary_line,
 )
+from bot.testing.outcomes import ListedOutcomes
 
 MAX_DIAGRAM_ROUNDS = 20
 MAX_LABEL = 60
@@ -81,10 +82,8 @@ def rounds_diagram(result: RunResult) -> str:
 def _counts(summary: object) -> tuple[int, int] | None:
     if not isinstance(summary, Mapping) or not isinstance(summary.get("outcomes"), Mapping):
         return None
-    outcomes = [str(v) for v in summary["outcomes"].values()]
-    passed = sum(1 for o in outcomes if o == "passed")
-    failing = sum(1 for o in outcomes if o in ("failed", "error", "timeout"))
-    return passed, failing
+    counts = ListedOutcomes.of(summary).counts(summary)
+    return counts["passed"], counts["failed"] + counts["error"] + counts["timeout"]
 
 
 def rounds_table(result: RunResult) -> list[str]:
