@@ -242,6 +242,15 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
+def _refill(path: str, backup: str) -> None:
+    """Give the folder ``path`` the contents saved in ``backup``, keeping the folder itself:
+    it may be a mount point (the sandbox's view of the tree under test) or lie in a folder
+    that cannot be written, where removing and copying it whole would fail."""
+    for name in os.listdir(path):
+        _remove(os.path.join(path, name))
+    shutil.copytree(backup, path, symlinks=True, dirs_exist_ok=True)
+
+
 def restore(folder: str) -> tuple[bool, str]:
     """Put back what the child journaled in ``folder``, newest change first.
 
@@ -258,6 +267,9 @@ def restore(folder: str) -> tuple[bool, str]:
             if kind == "absent":
                 if os.path.lexists(path):
                     _remove(path)
+                continue
+            if kind == "dir" and os.path.isdir(path) and not os.path.islink(path):
+                _refill(path, str(entry["backup"]))
                 continue
             if os.path.lexists(path):
                 _remove(path)

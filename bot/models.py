@@ -125,6 +125,7 @@ class TestRun:
     # per-test coverage: nodeid -> file (project-relative posix) -> executed lines
     coverage: Mapping[str, Mapping[str, frozenset[int]]] = field(default_factory=dict)
     has_coverage: bool = False  # coverage was recorded (it may still be empty)
+    damage: str = ""  # what the run removed of the tree it ran in (restored since), if anything
 
     def by_id(self) -> dict[str, TestResult]:
         return {result.nodeid: result for result in self.results}

@@ -1149,9 +1149,11 @@ def _verify(
         broken=broken,
         **_run_summary(raw),  # as pytest ran it: a test that ran shows how it ended
     )
-    if broken or new_errors or not fixed:
+    if run.damage or broken or new_errors or not fixed:
         why = (
-            f"breaks {', '.join(broken[:3])}"
+            run.damage  # what it removed of the worktree (restored)
+            if run.damage
+            else f"breaks {', '.join(broken[:3])}"
             if broken
             else "new collection errors"
             if new_errors

@@ -400,6 +400,8 @@ def judge(
     by_id = run.by_id()
     if run.timed_out and not run.results:
         return Verdict(candidate_id, False, "the test run timed out", timed_out=True)
+    if run.damage:  # what its tests removed of the worktree (restored since)
+        return Verdict(candidate_id, False, run.damage, still_failing=tuple(targets))
     if run.collection_errors:
         return Verdict(
             candidate_id,

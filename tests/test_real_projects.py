@@ -9,16 +9,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import BUGGY_CLAMP, CliResult, git
+from conftest import BUGGY_CLAMP, CliResult, git, snapshot
+from test_screening import Everything, edit, workspace_of
 
 from bot.analysis.classify import failures_of
 from bot.analysis.dependencies import missing_dependencies, missing_names
 from bot.analysis.localize import localize
 from bot.sandbox.local import LocalSandbox
 from bot.testing.runner import TestRunner
+from bot.validate import Validator
 
 RunCli = Callable[..., CliResult]
 
@@ -374,3 +377,152 @@ def test_only_imports_that_no_edit_can_repair_count_as_missing_dependencies(
         runner.close()
     assert sorted(missing_names(run)) == sorted(["jsno", "shop", ABSENT, "attr_absent_plugin"])
     assert sorted(missing_dependencies(run, root)) == sorted([ABSENT, "attr_absent_plugin"])
+
+
+# ------------------------------------------------------------ tests that remove the worktree
+
+TIDY = {
+    "calc.py": """
+        def total(values):
+            return sum(values) + 1
+        """,
+    "tests/test_calc.py": """
+        from calc import total
+
+
+        def test_total():
+            assert total([1, 2]) == 3
+        """,
+    # a careless clean-up at the end of the session that removes the project folder once
+    # the totals are right (screening never ends a session: the proofs meet it)
+    "tests/conftest.py": """
+        import shutil
+        from pathlib import Path
+
+        from calc import total
+
+        PROJECT = Path(__file__).resolve().parents[1]
+
+
+        def pytest_sessionfinish(session):
+            if total([1, 2]) == 3:
+                shutil.rmtree(PROJECT, ignore_errors=True)
+        """,
+}
+
+
+def test_a_candidate_whose_tests_remove_the_worktree_is_rejected_and_the_tree_restored(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    root = make_repo(TIDY)
+    before = snapshot(root)
+    result = run_cli("fix", "--json", cwd=root)
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["status"] == "not_fixed"
+    # every candidate that fixed the total passed screening and removed the worktree's files
+    # in its proof run; each was rejected for it, and the next one ran in a tree restored
+    # from git
+    assert any("mendbot restored them from git" in w for w in report["warnings"]), report
+    assert "not a git repository" not in result.stderr
+    rejected = [r for r in report["rounds"] if not r["commit"]]
+    assert len(rejected) >= 2, report
+    for round_ in rejected:
+        assert "the tests removed the worktree's .git and" in round_["reason"], round_
+    assert snapshot(root)["files"] == before["files"]
+
+
+TIDY_IN_A_TEST = {
+    "calc.py": TIDY["calc.py"],
+    "tests/test_calc.py": """
+        import shutil
+        from pathlib import Path
+
+        from calc import total
+
+        PROJECT = Path(__file__).resolve().parents[1]
+
+
+        def test_total():
+            assert total([1, 2]) == 3
+
+
+        def test_zz_tidy_up():
+            if total([1, 2]) == 3:
+                shutil.rmtree(PROJECT, ignore_errors=True)
+        """,
+}
+
+
+@pytest.mark.parametrize(
+    ("validation", "remover"),
+    [("fast", "python"), ("naive", "python"), ("fast", "program")],
+)
+def test_screening_a_candidate_whose_test_removes_the_worktree(
+    make_repo: Callable[..., Path], validation: str, remover: str
+) -> None:
+    """In a worktree as mendbot makes them: the fast path's child is undone (the worktree is
+    the sandbox's mount point, which cannot be removed and made again: its contents are put
+    back), the naive path's run is repaired from git and its candidate rejected for it. A
+    removal by another program is out of the child's sight: the tree is restored from git
+    after the batch, and the candidate's fresh pytest run meets it."""
+    files = dict(TIDY_IN_A_TEST)
+    if remover == "program":
+        files["tests/test_calc.py"] = (
+            files["tests/test_calc.py"]
+            .replace(
+                "shutil.rmtree(PROJECT, ignore_errors=True)",
+                'subprocess.run(["rm", "-rf", str(PROJECT)], check=False)',
+            )
+            .replace("import shutil", "import subprocess")
+        )
+    root = make_repo(files)
+    worktree = root.parent / "worktree"
+    git(root, "worktree", "add", "-q", "--detach", str(worktree))
+    workspace = replace(workspace_of(root), worktree=worktree, project_dir=worktree)
+    runner = TestRunner(LocalSandbox(), worktree, worktree, autoload=False)
+    fixed = "def total(values):\n    return sum(values)\n"
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=10)
+        selection = Everything(baseline.failing, baseline.passing)
+        validator = Validator(runner, workspace, validation, workers=2, test_timeout=10)
+        (verdict,) = validator.screen([edit("fix", "calc.py", fixed)], selection, baseline)
+        if validation == "naive" or remover == "program":
+            assert not verdict.accepted
+            assert verdict.reason.startswith("the tests removed the worktree's .git and")
+        else:  # what the child removed was put back: the proof run is what meets it
+            assert verdict.accepted
+        # the tree is whole again, and a second screening runs in it
+        assert git(worktree, "status", "--porcelain") == ""
+        (again,) = validator.screen([edit("fix", "calc.py", fixed)], selection, baseline)
+        assert (again.accepted, again.reason) == (verdict.accepted, verdict.reason)
+    finally:
+        runner.close()
+
+
+def test_a_run_that_deletes_tracked_files_gets_them_back_and_says_so(
+    make_repo: Callable[..., Path],
+) -> None:
+    root = make_repo(
+        {
+            "calc.py": "def total(values):\n    return sum(values)\n",
+            "data/table.csv": "a,b\n",
+            "tests/test_calc.py": (
+                "import shutil\nfrom pathlib import Path\n\n\ndef test_cleanup():\n"
+                "    shutil.rmtree(Path(__file__).resolve().parents[1] / 'data')\n"
+            ),
+        }
+    )
+    worktree = root.parent / "worktree"
+    git(root, "worktree", "add", "-q", "--detach", str(worktree))
+    (worktree / "calc.py").write_text("def total(values):\n    return sum(values) + 0\n")
+    runner = TestRunner(LocalSandbox(), worktree, worktree, autoload=False)
+    try:
+        run = runner.run(timeout=60, per_test_timeout=10)
+    finally:
+        runner.close()
+    assert run.damage == "the tests removed 1 tracked file(s) (data/table.csv)"
+    assert (worktree / "data" / "table.csv").read_text() == "a,b\n"
+    # what was changed, not deleted, is left as it was
+    assert "+ 0" in (worktree / "calc.py").read_text()
+    assert any("restored them from git" in warning for warning in runner.warnings)

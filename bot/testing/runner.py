@@ -23,6 +23,7 @@ from typing import Any
 
 import mendbot_pytest
 import mendbot_writes
+from bot import workspace as ws
 from bot.errors import TestSetupError
 from bot.models import CollectionError, Outcome, ProcessResult, TestResult, TestRun
 from bot.sandbox.base import PYTHON_PLACEHOLDER, Sandbox, SandboxCommand
@@ -153,6 +154,8 @@ class TestRunner:
         """
         ends = time.monotonic() + timeout
         hanging: list[str] = []
+        mark = TreeMark.of(self.root)  # what the tests may not remove of the tree
+        damage = ""
         while True:
             result_dir = self._result_dir()
             junit = result_dir / "junit.xml"
@@ -177,6 +180,7 @@ class TestRunner:
             argv += list(nodeids)
             left = max(1.0, ends - time.monotonic())
             process = self.sandbox.run(self._command(argv, result_dir, left, {}))
+            damage = damage or (mark.repair() if mark is not None else "")
             found = _hanging_tests(result_dir)
             if not found or set(found) <= set(hanging) or time.monotonic() >= ends:
                 break
@@ -185,6 +189,12 @@ class TestRunner:
         hung = [*hanging, *(n for n in _hanging_tests(result_dir) if n not in hanging)]
         if hung:
             run = _with_hanging(run, hung, per_test_timeout)
+        if damage:
+            self.warnings.append(
+                f"a test run {damage}; mendbot restored them from git (a test that deletes "
+                "folders it did not make can remove the project)"
+            )
+            run = dataclasses.replace(run, damage=f"the tests {damage}")
         problem = Path(f"{coverage_out}.error")
         if use_coverage and not run.has_coverage and problem.exists():
             self.coverage_available = False
@@ -304,8 +314,30 @@ class TestRunner:
 
         With ``tag`` (the id of the tree the worktree holds, clean) the batch goes to the
         persistent worker for that tree where the sandbox can keep one; otherwise one worker
-        run screens it.
+        run screens it. Whatever the candidates' tests removed of the tree and their
+        children could not put back is restored from git before the next batch.
         """
+        mark = TreeMark.of(self.root)
+        try:
+            return self._screen(
+                candidates, workers=workers, timeout=timeout, stop_at_first=stop_at_first, tag=tag
+            )
+        finally:
+            damage = mark.repair() if mark is not None else ""
+            if damage:
+                self.warnings.append(
+                    f"a screened candidate's tests {damage}; mendbot restored them from git"
+                )
+
+    def _screen(
+        self,
+        candidates: Sequence[Mapping[str, Any]],
+        *,
+        workers: int,
+        timeout: float,
+        stop_at_first: bool,
+        tag: str | None,
+    ) -> tuple[dict[int, dict[str, Any]], str]:
         request = {
             "workers": workers,
             "stop_at_first": stop_at_first,
@@ -363,6 +395,47 @@ def _with_hanging(run: TestRun, hanging: Sequence[str], per_test_timeout: float)
         if nodeid not in known
     )
     return dataclasses.replace(run, results=run.results + added)
+
+
+@dataclass(frozen=True)
+class TreeMark:
+    """What a test run must leave of the git tree it runs in: the folder, its ``.git`` (in
+    mendbot's worktree, a file naming the repository's folder for it) and every tracked file.
+    A test that deletes folders can remove all of it (a fixture that removes a path a
+    candidate computed wrongly); ``repair`` says what went and puts it back."""
+
+    root: Path
+    dotgit: bytes | None  # the worktree's .git file; None where .git is a folder
+
+    @classmethod
+    def of(cls, root: Path) -> TreeMark | None:
+        """The mark of ``root``, or None where it is no git tree (an exported copy)."""
+        dotgit = root / ".git"
+        if dotgit.is_file():
+            return cls(root, dotgit.read_bytes())
+        return cls(root, None) if dotgit.is_dir() else None
+
+    def repair(self) -> str:
+        """What the run removed (restored from git since), or "" when it removed nothing."""
+        gone: list[str] = []
+        dotgit = self.root / ".git"
+        if not self.root.is_dir():
+            gone.append("the whole worktree")
+            self.root.mkdir(parents=True)
+        elif not dotgit.exists():
+            gone.append("the worktree's .git")
+        if not dotgit.exists():
+            if self.dotgit is None:
+                return "removed the repository's .git folder, which mendbot cannot restore"
+            dotgit.write_bytes(self.dotgit)
+        listed = ws.run_git(["ls-files", "--deleted", "-z"], self.root, check=False)
+        deleted = [name for name in listed.split("\0") if name]
+        if deleted:
+            # only what is missing comes back: a candidate's edits in the other files stay
+            ws.run_git(["checkout-index", "--all", "--quiet"], self.root, check=False)
+            shown = ", ".join(deleted[:3]) + (" ..." if len(deleted) > 3 else "")
+            gone.append(f"{len(deleted)} tracked file(s) ({shown})")
+        return "removed " + " and ".join(gone) if gone else ""
 
 
 def copy_plugin(folder: Path) -> None:
