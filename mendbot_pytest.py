@@ -33,6 +33,7 @@ import importlib.util
 import itertools
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -72,12 +73,14 @@ def pytest_addoption(parser: Any) -> None:
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     """``--mendbot-order=FILE`` (one node id a line): run those of the collected tests, in
     that order. The node ids never go on the command line, so the user's own arguments
-    (``--deselect X``, ``-k``, paths) stay as they are, whatever the ids look like."""
+    (``--deselect X``, ``-k``, paths) stay as they are, whatever the ids look like; the ids
+    are mendbot's (``test_id``), so tests whose node ids change between runs are found."""
+    _name_items(items)  # mendbot's ids: stable where the node ids are not
     path = config.getoption("mendbot_order", None)
     if not path:
         return
     wanted = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
-    by_id = {item.nodeid: item for item in items}
+    by_id = {test_id(item): item for item in items}
     chosen = [by_id[nodeid] for nodeid in dict.fromkeys(wanted) if nodeid in by_id]
     kept = {id(item) for item in chosen}
     left_out = [item for item in items if id(item) not in kept]
@@ -255,6 +258,53 @@ def pytest_runtest_call(item: Any) -> Any:
         signal.signal(signal.SIGALRM, previous)
 
 
+# --------------------------------------------------------------------------- stable test ids
+
+# Parts of a parametrized test's id that differ from one collection to the next: object
+# addresses (``ids=repr`` over objects, ``<Thing object at 0x7f...>``), and times (a
+# parameter made from ``time.time()`` or ``datetime.now()``).
+_UNSTABLE_PARTS = (
+    (re.compile(r"0x[0-9a-fA-F]{4,}"), "{addr}"),
+    (
+        re.compile(
+            r"\d{4}-\d{2}-\d{2}[T _]\d{2}:\d{2}"  # a date and time, seconds and zone optional
+            r"(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:?\d{2}|Z)?"
+        ),
+        "{time}",
+    ),
+    (re.compile(r"(?<![\w.])1[5-9]\d{8}(?:\.\d+)?(?![\w.])"), "{time}"),  # epoch seconds
+)
+
+
+def stable_nodeid(nodeid: str) -> str:
+    """``nodeid`` with the unstable parts of its parameters replaced by placeholders."""
+    start = nodeid.find("[")
+    if start < 0:
+        return nodeid
+    params = nodeid[start:]
+    for pattern, placeholder in _UNSTABLE_PARTS:
+        params = pattern.sub(placeholder, params)
+    return nodeid[:start] + params
+
+
+def _name_items(items: list[Any]) -> None:
+    """Give every item the id mendbot knows it by: its node id, with unstable parts replaced
+    (and, where that makes two ids equal, numbered in collection order: ``#2``, ``#3``)."""
+    seen: dict[str, int] = {}
+    for item in items:
+        stable = stable_nodeid(item.nodeid)
+        if stable != item.nodeid:
+            seen[stable] = seen.get(stable, 0) + 1
+            if seen[stable] > 1:
+                stable = f"{stable}#{seen[stable]}"
+        item.mendbot_id = stable
+
+
+def test_id(item: Any) -> str:
+    """The id mendbot knows ``item`` by (its node id, unless that one is unstable)."""
+    return str(getattr(item, "mendbot_id", item.nodeid))
+
+
 _RELATIVE: dict[tuple[str, Path], str | None] = {}
 
 
@@ -285,7 +335,7 @@ def _frames(excinfo: Any, root: Path) -> list[list[Any]]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     if call.when == "setup":
-        item.user_properties.append(("mendbot_nodeid", item.nodeid))
+        item.user_properties.append(("mendbot_nodeid", test_id(item)))
     excinfo = call.excinfo
     screening = _WORKER.active  # a worker reads outcomes only, never frames
     if excinfo is not None and not screening and not excinfo.errisinstance(pytest.skip.Exception):
@@ -745,7 +795,7 @@ def _run_items(
 ) -> dict[str, Any]:
     from _pytest.runner import runtestprotocol
 
-    by_id = {item.nodeid: item for item in items}
+    by_id = {test_id(item): item for item in items}
     outcomes: dict[str, list[str]] = {}
 
     # The tests run as pytest runs them in one session: each is told which test comes next,
@@ -1267,7 +1317,7 @@ def _probe_complete(
             recorder = mendbot_probe.Recorder(
                 list(targets.values()), int(settings.get("max_calls", 12))
             )
-            by_id = {item.nodeid: item for item in items}
+            by_id = {test_id(item): item for item in items}
             for nodeid in tests:
                 item = by_id.get(nodeid)
                 if item is None:
@@ -1345,7 +1395,7 @@ def pytest_runtestloop_measured(session: Any) -> Any:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
     if _RUN_COVERAGE.tracer is not None:
-        _RUN_COVERAGE.tracer.switch(item.nodeid)
+        _RUN_COVERAGE.tracer.switch(test_id(item))
 
 
 IDLE_LIMIT = 3600.0  # a persistent worker nobody talks to for this long exits

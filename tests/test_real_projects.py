@@ -526,3 +526,71 @@ def test_a_run_that_deletes_tracked_files_gets_them_back_and_says_so(
     # what was changed, not deleted, is left as it was
     assert "+ 0" in (worktree / "calc.py").read_text()
     assert any("restored them from git" in warning for warning in runner.warnings)
+
+
+# -------------------------------------------------------------------------- unstable test ids
+
+UNSTABLE_IDS = {
+    **BUGGY_CLAMP,
+    "tests/test_params.py": """
+        import datetime
+        import time
+
+        import pytest
+
+        from shapes import clamp
+
+
+        class Limit:
+            def __init__(self, value):
+                self.value = value
+
+
+        # ids made from object addresses, and from the time of the collection
+        @pytest.mark.parametrize("limit", [Limit(10), Limit(20)], ids=repr)
+        def test_limit_inside(limit):
+            assert clamp(5, 0, limit.value) == 5
+
+
+        @pytest.mark.parametrize("stamp", [time.time()])
+        def test_stamp_inside(stamp):
+            assert clamp(stamp, 0, stamp + 1) == stamp
+
+
+        @pytest.mark.parametrize("when", [datetime.datetime.now().isoformat()])
+        def test_when(when):
+            assert clamp(1, 0, 2) == 1
+        """,
+}
+
+
+def test_tests_whose_ids_change_between_runs_are_matched_and_reported(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    root = make_repo(UNSTABLE_IDS)
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        first = runner.run(timeout=60, per_test_timeout=10)
+        # a selection by those ids runs exactly those tests, in the order given
+        chosen = [r.nodeid for r in first.results if "params" in r.nodeid][::-1]
+        again = runner.run(chosen, timeout=60, per_test_timeout=10)
+    finally:
+        runner.close()
+    ids = {r.nodeid for r in first.results if "params" in r.nodeid}
+    test = "tests/test_params.py::test_"
+    assert ids == {
+        f"{test}limit_inside[<test_params.Limit object at {{addr}}>]",
+        f"{test}limit_inside[<test_params.Limit object at {{addr}}>]#2",
+        f"{test}stamp_inside[{{time}}]",
+        f"{test}when[{{time}}]",
+    }
+    assert [r.nodeid for r in again.results] == chosen
+    assert all(r.outcome.value == "passed" for r in again.results)
+    assert any("4 test(s) have ids that change" in w for w in runner.warnings)
+
+    result = run_cli("fix", "--json", cwd=root)
+    assert result.code == 0, result.stderr
+    report = result.json()
+    assert report["status"] == "fixed", report["reason"]
+    assert "-        return low\n+        return high" in report["diff"]
+    assert any("have ids that change from one run to the next" in w for w in report["warnings"])

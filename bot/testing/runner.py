@@ -177,7 +177,7 @@ class TestRunner:
             if selection:
                 argv += list(self.pytest_args)
             argv += [f"--deselect={nodeid}" for nodeid in hanging]
-            argv += list(nodeids)
+            argv += list(nodeids) if order else select_arguments(nodeids, result_dir)
             left = max(1.0, ends - time.monotonic())
             process = self.sandbox.run(self._command(argv, result_dir, left, {}))
             damage = damage or (mark.repair() if mark is not None else "")
@@ -224,6 +224,16 @@ class TestRunner:
                 ]
         found = read_coverage(coverage_file, self.project_dir) if coverage_file else None
         coverage, measured = found or {}, found is not None
+        unstable = [r.nodeid for r in results if is_unstable(r.nodeid)]
+        if unstable and not any(UNSTABLE_WARNING in w for w in self.warnings):
+            shown = ", ".join(unstable[:3]) + (
+                f" and {len(unstable) - 3} more" if len(unstable) > 3 else ""
+            )
+            self.warnings.append(
+                f"{len(unstable)} test(s) {UNSTABLE_WARNING} (object "
+                f"addresses or times in their parameters): {shown}; mendbot matches them by "
+                "their stable part and position, give them fixed ids (pytest's ids=) to be sure"
+            )
         return TestRun(
             results=tuple(results),
             collection_errors=tuple(errors),
@@ -436,6 +446,29 @@ class TreeMark:
             shown = ", ".join(deleted[:3]) + (" ..." if len(deleted) > 3 else "")
             gone.append(f"{len(deleted)} tracked file(s) ({shown})")
         return "removed " + " and ".join(gone) if gone else ""
+
+
+UNSTABLE_WARNING = "have ids that change from one run to the next"
+UNSTABLE_MARKS = ("{addr}", "{time}")  # what mendbot's plugin puts in place of unstable parts
+
+
+def is_unstable(nodeid: str) -> bool:
+    """Whether ``nodeid`` is a test id whose parameters change between collections (as
+    mendbot's plugin names it: placeholders for the parts that change, a ``#N`` when that
+    made two ids equal)."""
+    return any(mark in nodeid for mark in UNSTABLE_MARKS)
+
+
+def select_arguments(nodeids: Sequence[str], folder: Path) -> list[str]:
+    """The pytest arguments that run exactly ``nodeids``: the ids themselves, or, where some
+    cannot be given to pytest as they are (unstable ones), their files and the ids in a file
+    for mendbot's plugin to select and order by (``--mendbot-order``)."""
+    if not any(is_unstable(nodeid) for nodeid in nodeids):
+        return list(nodeids)
+    chosen = folder / "selected.txt"
+    chosen.write_text("".join(f"{nodeid}\n" for nodeid in nodeids), encoding="utf-8")
+    files = dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in nodeids)
+    return [f"--mendbot-order={chosen}", *files]
 
 
 def copy_plugin(folder: Path) -> None:
