@@ -670,9 +670,10 @@ class _Coverage:
       plugins, dynamic contexts) is not read: mendbot measures the project folder, by
       absolute file name, with coverage.py's defaults;
     * what a module runs while it is being imported (its imports, decorators, class bodies,
-      ``def`` lines and module-level statements, and whatever they call) belongs to no
-      test, even when a test's import is what loads the module: it would otherwise be
-      charged to whichever test imported the module first, as if that test had run it.
+      ``def`` lines and module-level statements, and whatever they call) is recorded apart,
+      in the context ``<node id>|import`` of the test whose import loaded the module (or in
+      no test's, during collection): it is what that test depends on, but not what it ran,
+      and fault localization must not charge it to whichever test imported the module first.
 
     Written as JSON (node id -> file -> lines) to the file mendbot named; ``save`` says
     whether that worked, and mendbot measures coverage itself when it did not.
@@ -712,8 +713,8 @@ class _Coverage:
     def _importing(self, original: Any) -> Any:
         def load(*args: Any) -> Any:
             self.importing += 1
-            if self.importing == 1:
-                self._switch("")  # import-time lines: no test's
+            if self.importing == 1:  # import-time lines: the test's import phase
+                self._switch(self.context.rsplit("|", 1)[0] + "|import" if self.context else "")
             try:
                 return original(*args)
             finally:

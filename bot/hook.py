@@ -14,17 +14,20 @@ handed back without losing work is in :mod:`bot.handback`.
 from __future__ import annotations
 
 import enum
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot import gitcmd
 from bot import workspace as ws
 from bot.analysis.dependencies import check_dependencies, sandbox_python
 from bot.config import Settings
 from bot.deadline import Deadline, bounded
 from bot.errors import RepositoryError, TestSetupError
-from bot.handback import HookRun, git_common_dir, hand_back, hook_run
+from bot.handback import HookRun, git_common_dir, hand_back, hook_run, patch_files
 from bot.ignored import bring_ignored
 from bot.models import RunResult, RunStatus, TestRun, Trigger, TriggerKind
 from bot.pipeline import Progress
@@ -38,8 +41,8 @@ DEFAULT_TIME_BUDGET = 60.0
 CHECK_TIMEOUT_FLOOR = 600.0  # seconds the related tests may take before the check gives up
 ZERO_SHA = "0" * 40
 ALL_FILES_NOTE = (
-    "`pre-commit run --all-files` and `--files` stage nothing, so there is nothing to check; "
-    "for a full run use a manual-stage hook with args: [--all]"
+    "nothing is staged (`pre-commit run --all-files` or `--files`): mendbot ran every test of "
+    "the project, not only the ones related to staged files"
 )
 
 RepairFunction = Callable[[Trigger, Settings], RunResult]
@@ -269,12 +272,18 @@ def _check(
     """Run the related tests of ``base``; repair when they fail, in the time left."""
     changed = _project_relative(base.changed, subdir)
     python_changed = [c for c in changed if c.endswith(".py")]
+    # pre-commit runs the hook with nothing staged only for --all-files or --files (on a
+    # commit it skips a hook no staged file matches): that asks for the whole project
+    whole_project = (
+        not request.run_all and not base.changed and request.environ.get("PRE_COMMIT") == "1"
+    )
+    if whole_project:
+        progress.note(ALL_FILES_NOTE)
+        request = replace(request, run_all=True)
     if not request.run_all and not python_changed:
-        unstaged_run = not base.changed and request.environ.get("PRE_COMMIT") == "1"
         return HookReport(
             HookStatus.NOTHING_TO_TEST,
             f"nothing to test: no Python file of the project changed in {base.label}",
-            notes=(ALL_FILES_NOTE,) if unstaged_run else (),
         )
     progress.stage("related tests", "finding the tests related to the changed files")
     export = run.scratch / "tree"
@@ -308,7 +317,8 @@ def _check(
     finally:
         runner.close()
     check_dependencies(check, (project_dir, export), sandbox_python(sandbox))
-    notes = list(runner.warnings)
+    notes = [ALL_FILES_NOTE] if whole_project else []
+    notes += runner.warnings
     if request.run_all and check.coverage:
         count = save_coverage_map(map_path, subdir, base.commit, check.coverage)
         notes.append(f"recorded which files {count} test(s) run in {map_path}")
@@ -374,6 +384,57 @@ def _check(
         )
     report = _after_repair(request, run, base, index, result, settings, failures)
     return replace(report, tests=described, notes=(*notes, *report.notes))
+
+
+def pre_commit_stash(environ: Mapping[str, str]) -> Path | None:
+    """The patch in which the pre-commit framework set the user's unstaged changes aside for
+    this hook run (it names it after its own process, the hook's parent), if it did."""
+    if environ.get("PRE_COMMIT") != "1":
+        return None
+    home = environ.get("PRE_COMMIT_HOME")
+    if home:
+        store = Path(home)
+    else:
+        cache = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        store = Path(cache) / "pre-commit"
+    found = sorted(store.glob(f"patch*-{os.getppid()}"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def _reapplies(top: Path, patch: Path) -> bool:
+    """Whether pre-commit can put the set-aside changes back over the working tree as it
+    is now (it runs ``git apply`` on them; when that fails, it rolls the hook's fixes back)."""
+    check = gitcmd.run(
+        ["apply", "--check", "--whitespace=nowarn", str(patch)], ws.place(top), timeout=60
+    )
+    return check.returncode == 0 and not check.timed_out
+
+
+def _restored_with_fix(top: Path, staged: str, set_aside: Path, fix: str) -> bool:
+    """Whether the files pre-commit restores (the staged ones with the set-aside changes
+    applied) already hold the fix: the user had made the same change, unstaged."""
+    files = {*patch_files(top, set_aside.read_text(encoding="utf-8", errors="replace"))}
+    files |= set(patch_files(top, fix))
+    with tempfile.TemporaryDirectory(prefix="mendbot-restored-") as folder:
+        for name in files:
+            target = Path(folder, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            found = gitcmd.run(["cat-file", "blob", f"{staged}:{name}"], ws.place(top))
+            if found.returncode == 0:
+                target.write_text(found.stdout)
+        (Path(folder) / FIX_FILE).write_text(fix, encoding="utf-8")
+        steps = (
+            ["apply", "--whitespace=nowarn", str(set_aside)],
+            ["apply", "--check", "--reverse", "--whitespace=nowarn", FIX_FILE],
+        )
+        for step in steps:
+            done = gitcmd.run(step, gitcmd.Place(Path(folder)), timeout=60)
+            if done.returncode != 0 or done.timed_out:
+                return False
+    return True
+
+
+FIX_FILE = ".mendbot-fix.patch"
 
 
 def _budget_hint(settings: Settings) -> str:
@@ -459,6 +520,29 @@ def _after_repair(
             result=result,
         )
     outcome = hand_back(run.top, run.folder, index, result.diff)
+    set_aside = pre_commit_stash(request.environ)
+    if (
+        outcome.applied
+        and set_aside is not None
+        and not _reapplies(run.top, set_aside)
+        and not _restored_with_fix(run.top, base.commit, set_aside, result.diff)
+    ):
+        # pre-commit put the user's unstaged changes aside before the hook; they touch the
+        # lines the fix changed, so when it puts them back it rolls the fix back first
+        return HookReport(
+            HookStatus.FIX_CONFLICT,
+            f"found a verified fix for {fixed} test(s), but your unstaged changes touch the "
+            "same lines: pre-commit will roll the fix back when it restores them, so your "
+            "working tree keeps your version",
+            details=(
+                f"the fix is on branch {HOOK_BRANCH}; after pre-commit restored your changes, "
+                f"take it with: {take}",
+            ),
+            diff=result.diff,
+            root_causes=causes,
+            branch=HOOK_BRANCH,
+            result=result,
+        )
     if outcome.applied:
         where = "was already" if outcome.already else "is"
         return HookReport(

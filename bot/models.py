@@ -125,6 +125,9 @@ class TestRun:
     # per-test coverage: nodeid -> file (project-relative posix) -> executed lines
     coverage: Mapping[str, Mapping[str, frozenset[int]]] = field(default_factory=dict)
     has_coverage: bool = False  # coverage was recorded (it may still be empty)
+    # the part of ``coverage`` each test ran itself: without the lines its imports of the
+    # project's modules ran (module-level code, class bodies, def lines); empty: unknown
+    own_coverage: Mapping[str, Mapping[str, frozenset[int]]] = field(default_factory=dict)
     damage: str = ""  # what the run removed of the tree it ran in (restored since), if anything
 
     def by_id(self) -> dict[str, TestResult]:

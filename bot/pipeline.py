@@ -508,7 +508,10 @@ def _with_coverage(
             coverage=True,
         )
     return dataclasses.replace(
-        baseline, coverage=measured.coverage, has_coverage=measured.has_coverage
+        baseline,
+        coverage=measured.coverage,
+        has_coverage=measured.has_coverage,
+        own_coverage=measured.own_coverage,
     )
 
 

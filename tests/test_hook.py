@@ -137,10 +137,45 @@ def test_a_passing_commit_runs_only_the_related_tests(project: Path, home: Path)
     assert "tests/test_shapes.py (imports shapes.py)" in done.stderr
     assert "test_legacy" not in done.stderr
     assert "4 related test(s) passed" in done.stderr
-    # `--all-files` stages nothing: the hook passes and says how to get a full run
+
+
+def test_all_files_runs_every_test(project: Path, home: Path) -> None:
+    """`pre-commit run --all-files` stages nothing: mendbot runs the whole suite (and says
+    so) instead of passing without a test, and repairs what fails there."""
+    with_framework(project, home)
+    staged = index_entries(project)
+
     everything = run(project, sys.executable, "-m", "pre_commit", "run", "--all-files", home=home)
-    assert everything.returncode == 0, everything.stdout
-    assert "stage nothing" in everything.stdout and "args: [--all]" in everything.stdout
+
+    output = everything.stdout + everything.stderr
+    assert everything.returncode == 1, output
+    assert "mendbot ran every test of the project" in output
+    assert "files were modified by this hook" in output
+    # the old failure in code no commit touched is one of them, and it was repaired
+    assert "return 42" in (project / "legacy.py").read_text()
+    assert index_entries(project) == staged
+
+
+def test_a_fix_that_pre_commit_will_roll_back_says_so(project: Path, home: Path) -> None:
+    """An unstaged edit on the line the fix changes: pre-commit set it aside, and when it
+    puts it back it rolls the hook's fix back. mendbot says what will really happen."""
+    with_framework(project, home)
+    introduce_bug(project)
+    git(project, "add", "shapes.py")
+    path = project / "shapes.py"
+    mine = path.read_text().replace(BUGGY, BUGGY + "  # low, really?")
+    path.write_text(mine)
+
+    done = run(project, "git", "commit", "-m", "bug", home=home)
+
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "pre-commit will roll the fix back when it restores them" in output
+    assert "the verified fix is in your working tree" not in output
+    assert "Rolling back fixes" in output  # pre-commit did what mendbot said it would
+    assert path.read_text() == mine  # the user's version, as said
+    assert CORRECT in git(project, "show", "mendbot/hook:shapes.py")  # the fix, where said
+    assert "git diff" in output and "mendbot/hook | git apply" in output
 
 
 def test_a_failing_commit_is_repaired_in_the_working_tree(project: Path, home: Path) -> None:

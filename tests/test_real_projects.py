@@ -170,14 +170,21 @@ def test_per_test_coverage_ignores_the_project_coverage_settings(
     for run in (measured, forked):
         assert run.has_coverage
         found = {
-            nodeid: set(files.get("shop/pricing.py", ())) for nodeid, files in run.coverage.items()
+            nodeid: set(files.get("shop/pricing.py", ()))
+            for nodeid, files in run.own_coverage.items()
         }
         assert found == expected
+        # and, in all it depends on, the first test also has the module's import-time lines
+        first = run.coverage[f"{test}a_discount"]["shop/pricing.py"]
+        assert expected[f"{test}a_discount"] | {1, 2, 4, 5, 8, 21, 27} <= first
 
 
-def test_import_time_lines_belong_to_no_test_and_localization_finds_the_fault(
+def test_import_time_lines_are_no_test_s_own_and_localization_finds_the_fault(
     make_repo: Callable[..., Path],
 ) -> None:
+    """Lines a module runs while a test's import loads it are what the test depends on (the
+    hook's map of related tests reads them) but not what it ran: localization leaves them
+    out, or they would crowd out the faulty line."""
     root = shop_repo(make_repo, {})
     runner = TestRunner(LocalSandbox(), root, root, autoload=False)
     try:
@@ -192,7 +199,8 @@ def test_import_time_lines_belong_to_no_test_and_localization_finds_the_fault(
     tests = {"tests/test_pricing.py": PRICING_TESTS}
     for run in (measured, forked):
         assert run.has_coverage
-        for nodeid, files in run.coverage.items():
+        assert set(run.own_coverage) == set(run.coverage)
+        for nodeid, files in run.own_coverage.items():
             assert not set(files.get("shop/pricing.py", ())) & imported, nodeid
         failures = failures_of(run, {**sources, **tests})
         ranked = localize(failures, run, sources, tests)
@@ -244,7 +252,7 @@ def test_the_project_coverage_run_is_set_aside_and_left_as_it_was(
     finally:
         runner.close()
     assert forked is not None and forked.has_coverage and measured.has_coverage
-    gross = measured.coverage["tests/test_pricing.py::test_b_gross"]["shop/pricing.py"]
+    gross = measured.own_coverage["tests/test_pricing.py::test_b_gross"]["shop/pricing.py"]
     assert set(gross) == {11, 18}
     assert forked.coverage == measured.coverage
     # mendbot's runs wrote no coverage data or report into the project

@@ -102,7 +102,10 @@ def localize(
         for depth, frame in enumerate(reversed(frames)):
             add((frame.file, frame.line), TRACEBACK_WEIGHT * (0.8**depth), "traceback")
     failing = [f.nodeid for f in failures]
-    spectrum = ochiai(baseline.coverage, failing, baseline.passing, code_files)
+    # what each test ran itself: the lines its imports ran (module-level code, class bodies,
+    # def lines) would charge them to whichever test imported a module first
+    ran = baseline.own_coverage or baseline.coverage
+    spectrum = ochiai(ran, failing, baseline.passing, code_files)
     for key, score in spectrum.items():
         add(key, score, "spectrum")
     if not scores:

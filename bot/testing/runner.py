@@ -223,7 +223,7 @@ class TestRunner:
                     CollectionError(path="", message=tail.strip().splitlines()[-1], traceback=tail)
                 ]
         found = read_coverage(coverage_file, self.project_dir) if coverage_file else None
-        coverage, measured = found or {}, found is not None
+        (coverage, own), measured = found or ({}, {}), found is not None
         unstable = [r.nodeid for r in results if is_unstable(r.nodeid)]
         if unstable and not any(UNSTABLE_WARNING in w for w in self.warnings):
             shown = ", ".join(unstable[:3]) + (
@@ -243,6 +243,7 @@ class TestRunner:
             output_tail=tail,
             coverage=coverage,
             has_coverage=measured,
+            own_coverage=own,
         )
 
     def run_forked(
@@ -297,6 +298,7 @@ class TestRunner:
                 )
             )
         measured: dict[str, dict[str, frozenset[int]]] | None = None
+        own: dict[str, dict[str, frozenset[int]]] = {}
         if coverage and results[0].get("coverage") is True:
             try:
                 raw = json.loads(coverage_out.read_text())
@@ -304,11 +306,13 @@ class TestRunner:
                 raw = None
             if isinstance(raw, dict):
                 measured = relative_coverage(raw, self.project_dir)
+                own = relative_coverage(without_imports(raw), self.project_dir)
         return TestRun(
             results=tuple(found),
             duration=time.monotonic() - started,
             coverage=measured or {},
             has_coverage=measured is not None,
+            own_coverage=own,
         )
 
     def screen(
@@ -477,9 +481,18 @@ def copy_plugin(folder: Path) -> None:
         shutil.copy2(str(module.__file__), folder / Path(str(module.__file__)).name)
 
 
-def read_coverage(path: Path, project_dir: Path) -> dict[str, dict[str, frozenset[int]]] | None:
+Coverage = dict[str, dict[str, frozenset[int]]]
+
+
+def without_imports(by_context: Mapping[str, Any]) -> dict[str, Any]:
+    """The contexts of what the tests ran themselves (not their imports' ``|import`` phase)."""
+    return {c: files for c, files in by_context.items() if not str(c).endswith("|import")}
+
+
+def read_coverage(path: Path, project_dir: Path) -> tuple[Coverage, Coverage] | None:
     """nodeid -> project-relative file -> lines, from the JSON mendbot's plugin wrote (one
-    file per pytest-xdist worker when the tests ran under xdist); None when none was."""
+    file per pytest-xdist worker when the tests ran under xdist): everything each test ran,
+    imports included, and what it ran itself; None when nothing was written."""
     files = [path] if path.exists() else []
     files += sorted(path.parent.glob(path.name + ".gw*"))
     if not files:
@@ -498,7 +511,10 @@ def read_coverage(path: Path, project_dir: Path) -> dict[str, dict[str, frozense
                 for name, lines in measured.items():
                     if isinstance(lines, list):
                         into.setdefault(str(name), []).extend(lines)
-    return relative_coverage(merged, project_dir)
+    return (
+        relative_coverage(merged, project_dir),
+        relative_coverage(without_imports(merged), project_dir),
+    )
 
 
 def relative_coverage(
