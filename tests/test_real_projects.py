@@ -436,7 +436,12 @@ def test_a_candidate_whose_tests_remove_the_worktree_is_rejected_and_the_tree_re
     rejected = [r for r in report["rounds"] if not r["commit"]]
     assert len(rejected) >= 2, report
     for round_ in rejected:
-        assert "the tests removed the worktree's .git and" in round_["reason"], round_
+        # said as what the run removed, or as the git metadata it changed (mendbot's own git
+        # watches that as well); restored either way
+        reason = round_["reason"]
+        assert "the tests removed the worktree's .git and" in reason or (
+            "changed git metadata" in reason and "restored" in reason
+        ), round_
     assert snapshot(root)["files"] == before["files"]
 
 
