@@ -77,6 +77,24 @@ def test_an_uncovered_change_is_a_doubt_and_a_lost_line_fails() -> None:
     assert total_gate.failed and "ship.py [7]" in total_gate.detail
 
 
+def test_a_helper_the_patch_no_longer_calls_is_a_doubt_not_a_loss() -> None:
+    """A rewrite that stops calling a helper in another file (an algorithm replaced) passes
+    every test: the helper's lines that no longer run are named for review, the patch kept."""
+    helper = "def cost(path):\n    return len(path)\n"
+    new = OLD.replace("total += 5", "total += 7")
+    before = {"ship.py": {6, 7, 8, 10, 11, 12}, "helper.py": {1, 2}}
+    after = {"ship.py": {6, 7, 8, 10, 11, 12}, "helper.py": {1}}
+    result = measure(
+        {"ship.py": OLD, "helper.py": helper}, {"ship.py": new, "helper.py": helper}, before, after
+    )
+    assert result.lost == {} and result.unused == {"helper.py": (2,)}
+    changed_gate, total_gate = gate(result)
+    assert not changed_gate.failed
+    assert total_gate.status.value == "doubt" and not total_gate.failed
+    assert "helper.py [2]" in total_gate.detail
+    assert result.to_json()["no_longer_used"] == {"helper.py": [2]}
+
+
 def test_a_deleted_covered_line_is_not_lost_coverage() -> None:
     new = OLD.replace("        total += 5\n", "        pass\n")
     before = {"ship.py": {6, 8, 10, 11, 12}}

@@ -20,8 +20,9 @@ does not.
 A changed statement line that no passing test runs raises a doubt (the patch passed every
 test; the report asks for a review of those lines); changed lines under a Python version or
 platform check that did not run here are not counted at all. The gate fails when a line that
-the passing tests ran before the change, and that the change left alone, no longer runs (a
-branch the patch bypasses). The reported
+the passing tests ran before the change, and that the change left alone, no longer runs in
+a file the patch changed (a branch the patch bypasses); in a file the patch did not change,
+such lines are a helper the patched code no longer calls, which is a doubt. The reported
 totals are executed/executable statements over the code under repair, before and after; a
 total can still drop when a patch deletes covered lines (the overfitting guard flags that).
 """
@@ -186,6 +187,9 @@ class ChangeCoverage:
     after: Total
     # file -> changed lines under a version or platform check that did not run here
     elsewhere: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # file -> lines of a file the patch did not change that ran before, not now (a helper the
+    # patched code no longer calls: worth a look, not a bypassed branch of the patch's own)
+    unused: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -193,6 +197,7 @@ class ChangeCoverage:
             "changed": self.changed,
             "missing": {file: list(lines) for file, lines in self.missing.items()},
             "lost": {file: list(lines) for file, lines in self.lost.items()},
+            "no_longer_used": {file: list(lines) for file, lines in self.unused.items()},
             "total_before": self.before.percent,
             "total_after": self.after.percent,
             "percent": round(100.0 * self.covered / self.changed, 1) if self.changed else 100.0,
@@ -213,6 +218,7 @@ def measure(
     covered = changed = 0
     missing: dict[str, tuple[int, ...]] = {}
     lost: dict[str, tuple[int, ...]] = {}
+    unused: dict[str, tuple[int, ...]] = {}
     elsewhere: dict[str, tuple[int, ...]] = {}
     for path in sorted(set(old_sources) | set(new_sources)):
         old, new = old_sources.get(path, ""), new_sources.get(path, "")
@@ -244,7 +250,7 @@ def measure(
                 and mapping[old_line] not in ran_after
             }
         if gone:
-            lost[path] = tuple(sorted(gone))
+            (unused if old == new else lost)[path] = tuple(sorted(gone))
     return ChangeCoverage(
         covered,
         changed,
@@ -253,6 +259,7 @@ def measure(
         total(old_sources, before),
         total(new_sources, after),
         elsewhere,
+        unused,
     )
 
 
@@ -282,6 +289,15 @@ def gate(result: ChangeCoverage | None, why_not: str = "") -> list[GateResult]:
         where = ", ".join(f"{file} {list(lines)}" for file, lines in result.lost.items())
         gates.append(
             failed("total coverage", f"{totals}; lines the tests ran before no longer run: {where}")
+        )
+    elif result.unused:
+        # a file the patch left alone: the patched code stopped calling into it
+        where = ", ".join(f"{file} {list(lines)}" for file, lines in result.unused.items())
+        gates.append(
+            doubt(
+                "total coverage",
+                f"{totals}; the patched code no longer runs {where}: review them",
+            )
         )
     elif result.after.percent < result.before.percent:
         gates.append(passed("total coverage", f"{totals}: only deleted lines lowered the total"))
