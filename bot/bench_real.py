@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import gitcmd
 from bot.errors import MendbotError
 from bot.proc import git, run
 
@@ -609,7 +610,9 @@ def _same_code(repo: Path, path: str, branch: str) -> bool:
 
     texts = []
     for ref in ("pristine", branch):
-        shown = run(["git", "show", f"{ref}:{path}"], cwd=repo, timeout=60, output_limit=1 << 26)
+        shown = gitcmd.run(
+            ["show", f"{ref}:{path}"], gitcmd.Place(repo), timeout=60, output_limit=1 << 26
+        )
         if shown.returncode != 0:
             return False
         texts.append(shown.stdout)

@@ -339,6 +339,7 @@ def test_not_fixed_reports_what_was_tried_and_offers_no_partial_work(world: Worl
     test = (
         "\n\ndef test_morning():\n    from ages import greeting\n\n"
         '    assert greeting(9) == "Good morning"\n'
+        '    assert greeting(20) == "Good evening"\n'
     )
     world.push_from_work(
         "main",

@@ -131,8 +131,18 @@ def test_tests_that_defeat_the_time_limit_are_killed_and_named(
         "test_calc.py::test_swallows_every_exception": "timeout",
         "test_calc.py::test_other": "passed",
     }
-    # the bug the other tests show is still repaired
-    assert "return a + b" in result["diff"]
+    # the bug the other tests show is still repaired; the run does not end fixed (the hostile
+    # tests fail however the code is changed), so the repair is kept aside, not offered
+    partial = result["extra"]["partial"]
+    assert partial["tests_passing"] == ["test_calc.py::test_add"]
+    kept = subprocess.run(
+        ["git", "diff", result["base"], partial["ref"]],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "return a + b" in kept
     assert "test_calc.py::test_add" in result["fixed_tests"] or "test_calc.py::test_add" in str(
         result["rounds"]
     )

@@ -60,11 +60,11 @@ def land_with_openai(project: Project, standin: StandIn, scratch: Path) -> tuple
 
 
 def test_neighbour_function_is_shown(tmp_path: Path) -> None:
-    # IndexError in get_new_command; the fix is the cutoff in _suggestions, which it calls
+    # IndexError in corrected_line; the fix is the cutoff in _suggestions, which it calls
     project = corpus_project("ctx-git-typo-neighbour", tmp_path)
     standin = standin_for(CORPUS / "ctx-git-typo-neighbour")
     landed, prompt = land_with_openai(project, standin, tmp_path / "scratch")
-    assert "def get_new_command(command):" in prompt
+    assert "def corrected_line(command):" in prompt
     assert "return get_close_matches(typed, KNOWN, n=3, cutoff=0.9)" in prompt
     assert standin.exchanges[0].shown == "all"
     assert landed and len(standin.exchanges) == 1
@@ -333,7 +333,7 @@ def test_in_a_large_file_the_budget_goes_to_the_blocks_tied_to_the_failure(
     assert estimate_tokens(project.sources["pushfix.py"]) > 4 * CODE_BUDGETS[0]
     assert estimate_tokens(shown) <= CODE_BUDGETS[0]  # the blocks without evidence stay out
     assert 'SUGGESTION = re.compile(r"git push --set-upstream (\\w+) (\\w+)")' in shown
-    assert "def upstream(output):" in shown and "def get_new_command(command):" in shown
+    assert "def upstream(output):" in shown and "def corrected_line(command):" in shown
     assert "def report_7(rows):" not in shown and "def report_7(rows): ..." in views[0].outline
     text = project.sources["pushfix.py"]
     fixed = text.replace("(\\w+) (\\w+)", "(\\S+) (\\S+)")

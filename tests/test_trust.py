@@ -268,7 +268,7 @@ def test_a_partial_round_is_kept_aside_and_never_offered(
     assert "return high" in git(root, "diff", result.base, ref)
     kept = [r for r in result.rounds if r.commit]
     assert kept and all(r.partial for r in kept)
-    print_human(result, apply_hint=True)
+    print_human(result, advice="take the fix: git merge mendbot/x   or: mendbot fix --apply")
     shown = capsys.readouterr().err
     assert "git merge" not in shown and "--apply" not in shown
     assert "partial, unproven" in shown and ref in shown

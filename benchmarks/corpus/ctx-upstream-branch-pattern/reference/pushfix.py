@@ -8,14 +8,14 @@ NO_UPSTREAM = "has no upstream branch"
 
 
 @dataclass(frozen=True)
-class Command:
-    script: str
-    output: str
+class Invocation:
+    line: str
+    stderr: str
 
 
-def match(command):
+def needs_upstream(command):
     """Whether git refused the push because the branch has no upstream yet."""
-    return command.script.split()[:2] == ["git", "push"] and NO_UPSTREAM in command.output
+    return command.line.split()[:2] == ["git", "push"] and NO_UPSTREAM in command.stderr
 
 
 def upstream(output):
@@ -24,8 +24,8 @@ def upstream(output):
     return found.group(1), found.group(2)
 
 
-def get_new_command(command):
+def corrected_line(command):
     """The push with ``--set-upstream`` added, keeping the user's other options."""
-    remote, branch = upstream(command.output)
-    options = [part for part in command.script.split()[2:] if part.startswith("-")]
+    remote, branch = upstream(command.stderr)
+    options = [part for part in command.line.split()[2:] if part.startswith("-")]
     return " ".join(["git", "push", *options, "--set-upstream", remote, branch])
