@@ -89,6 +89,28 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     items[:] = chosen
 
 
+VENDOR_FOLDER = "mendbot_vendor"  # beside this file: mendbot's own coverage.py, copied in
+
+
+def _coverage_module() -> Any:
+    """coverage.py for the per-test measurement: the test environment's own when it has one,
+    else the copy mendbot put beside this plugin (found after everything on ``sys.path``, so
+    it never shadows the project's). A project's environment often lacks coverage.py; without
+    it localization would have only the tracebacks."""
+    try:
+        import coverage
+
+        return coverage
+    except ImportError:
+        spare = os.path.join(os.path.dirname(os.path.abspath(__file__)), VENDOR_FOLDER)
+        if not os.path.isdir(spare):
+            raise
+        sys.path.append(spare)
+        import coverage
+
+        return coverage
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> None:
     """Before the project's first line runs: exempt what exists now from garbage collection.
@@ -103,7 +125,7 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     gc.freeze()
     if getattr(early_config.known_args_namespace, "mendbot_coverage", None):
         with contextlib.suppress(ImportError):
-            import coverage  # noqa: F401
+            _coverage_module()
         gc.freeze()
 
 
@@ -687,8 +709,7 @@ class _Coverage:
         self.importing = 0  # how deep in module imports the process is
         self._originals: dict[str, Any] = {}
         try:
-            import coverage
-
+            coverage = _coverage_module()
             self.cov = coverage.Coverage(
                 data_file=None, source=[os.getcwd()], config_file=False, auto_data=False
             )
@@ -951,7 +972,7 @@ def _prepare(session: Any) -> tuple[list[Any], dict[str, types.ModuleType]]:
         factory = session.config._tmp_path_factory
         _WORKER.basetemp = str(factory.getbasetemp())
     with contextlib.suppress(ImportError):  # loaded once here, not in every measuring child
-        import coverage  # noqa: F401
+        _coverage_module()
     items = list(session.items)
     by_file = _modules_by_file(Path(str(session.config.rootpath)).resolve())
     # Objects that exist now are shared with every child; freezing them keeps the children's

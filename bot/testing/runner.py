@@ -476,9 +476,21 @@ def select_arguments(nodeids: Sequence[str], folder: Path) -> list[str]:
 
 
 def copy_plugin(folder: Path) -> None:
-    """Put mendbot's pytest plugin (and the module it imports) where a test process loads it."""
+    """Put mendbot's pytest plugin (and the module it imports) where a test process loads it,
+    and mendbot's own coverage.py beside it for a test environment that has none (the plugin
+    uses the environment's own when there is one)."""
     for module in (mendbot_pytest, mendbot_writes):
         shutil.copy2(str(module.__file__), folder / Path(str(module.__file__)).name)
+    vendor = folder / mendbot_pytest.VENDOR_FOLDER / "coverage"
+    if not vendor.exists():
+        with contextlib.suppress(ImportError, OSError):
+            import coverage
+
+            shutil.copytree(
+                Path(str(coverage.__file__)).parent,
+                vendor,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
 
 
 Coverage = dict[str, dict[str, frozenset[int]]]
