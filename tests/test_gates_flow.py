@@ -100,6 +100,7 @@ def test_a_fixed_bug_reports_every_gate_and_the_coverage_numbers(
         "changed": 1,
         "missing": {},
         "lost": {},
+        "no_longer_used": {},
         "total_before": 87.5,
         "total_after": 100.0,
         "percent": 100.0,
