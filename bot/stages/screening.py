@@ -1,0 +1,115 @@
+"""Screening: which tests judge a candidate (``Selection``, from the per-test coverage of
+the round's last run) and what the screening worker's behaviour probe needs of it. The
+screening itself runs in ``bot/validate.py``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.gates.ranking import changed_targets, tests_running
+from bot.models import Candidate, TestRun
+from bot.stages.context import RoundInputs, Run
+
+
+def changed_lines(old: str, new: str) -> set[int]:
+    """Line numbers of ``old`` that an edit touches (an insertion touches its neighbours)."""
+    lines: set[int] = set()
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    for tag, first, last, _, _ in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if first == last:
+            lines.update({first, first + 1})
+        else:
+            lines.update(range(first + 1, last + 1))
+    return lines
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which tests judge a candidate, from the per-test coverage of the round's last run.
+
+    Targets are the failing tests that execute the lines a candidate changes (all failing
+    tests when coverage says none does); guards are the passing tests that execute them.
+    """
+
+    targets: tuple[str, ...]
+    passing: tuple[str, ...]
+    failing_index: Mapping[str, Mapping[int, tuple[str, ...]]]
+    passing_index: Mapping[str, Mapping[int, tuple[str, ...]]]
+    sources: Mapping[str, str]
+    has_coverage: bool
+
+    @classmethod
+    def of(
+        cls,
+        current: TestRun,
+        targets: Sequence[str],
+        sources: Mapping[str, str],
+        unreliable: frozenset[str] = frozenset(),
+    ) -> Selection:
+        """``unreliable``: passing tests screening does not judge by (their outcome depends
+        on the order; the proof, in the normal order, still requires them)."""
+        passing = tuple(n for n in current.passing if n not in unreliable)
+
+        def index(nodeids: Sequence[str]) -> dict[str, dict[int, tuple[str, ...]]]:
+            built: dict[str, dict[int, list[str]]] = {}
+            for nodeid in nodeids:
+                for file, lines in current.coverage.get(nodeid, {}).items():
+                    if file in sources:
+                        per_line = built.setdefault(file, {})
+                        for line in lines:
+                            per_line.setdefault(line, []).append(nodeid)
+            return {f: {n: tuple(t) for n, t in lines.items()} for f, lines in built.items()}
+
+        return cls(
+            targets=tuple(targets),
+            passing=passing,
+            failing_index=index([t for t in targets if "::" in t]),
+            passing_index=index(passing),
+            sources=sources,
+            has_coverage=bool(current.coverage),
+        )
+
+    def _touching(
+        self, candidate: Candidate, index: Mapping[str, Mapping[int, tuple[str, ...]]]
+    ) -> list[str]:
+        selected: list[str] = []
+        for edit in candidate.edits:
+            old = self.sources.get(edit.path, "")
+            per_line = index.get(edit.path, {})
+            for line in sorted(changed_lines(old, edit.new_text)):
+                for nodeid in per_line.get(line, ()):
+                    if nodeid not in selected:
+                        selected.append(nodeid)
+        return selected
+
+    def targets_for(self, candidate: Candidate) -> list[str]:
+        if not self.has_coverage:
+            return list(self.targets)
+        touching = self._touching(candidate, self.failing_index)
+        return touching or list(self.targets)
+
+    def guards_for(self, candidate: Candidate) -> list[str]:
+        if not self.has_coverage:
+            return list(self.passing)
+        return self._touching(candidate, self.passing_index)
+
+
+def probe_plan(run: Run, inputs: RoundInputs, candidate: Candidate) -> dict[str, object] | None:
+    """What the screening worker's probe needs for a candidate: the functions it changes and
+    the passing tests that call them."""
+    found = changed_targets(candidate, inputs.code)
+    tests = tests_running(found, inputs.code, inputs.current)
+    if not found or not tests:
+        return None
+    project = run.workspace.project_dir
+    return {
+        "targets": [
+            {"key": f"{path}::{name}", "file": str((project / path).resolve()), "qualname": name}
+            for path, name in found
+        ],
+        "tests": tests,
+    }

@@ -1,0 +1,166 @@
+"""One round's search: each engine's candidates, in batches, admitted and screened; the
+complete ones ranked and proven (``stages/proof.py``) until one is kept.
+
+After the first complete candidate of a batch, screening goes on for ``RANK_SLICE`` more
+candidates (or until ``rank_pool`` complete ones are found) so that ranking has a choice.
+Partial fixes (some of the failing tests that run the changed lines pass) are kept in
+reserve: a candidate that fixes them all is preferred, and only when none turns up within
+most of the budget is the best partial one proven."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.engines.base import Engine, FeedbackLog, RepairContext
+from bot.gates.causes import RoundCauses
+from bot.models import Candidate, TestRun, Verdict
+from bot.stages.budget import room_for_proof
+from bot.stages.candidates import BATCH_SIZE, admissible, batches, guarded, trace_candidate
+from bot.stages.context import RoundInputs, Run, tampered
+from bot.stages.proof import prove, prove_ranked
+from bot.stages.screening import Selection, probe_plan
+from bot.validate import complete
+
+RANK_SLICE = 16
+
+
+@dataclass
+class Search:
+    """One engine's search in a round, as it goes."""
+
+    engine: Engine
+    selection: Selection
+    feedback: FeedbackLog
+    reserve_after: float  # past this monotonic time, only the partial fixes are proven
+    tried: int = 0
+    order: int = 0
+    partial: list[tuple[int, int, Candidate, Verdict]] = field(default_factory=list)
+
+
+def search_round(run: Run, inputs: RoundInputs) -> TestRun | None:
+    """Search for a candidate, prove it, commit it. Returns the new run or None."""
+    run.state.causes = RoundCauses()
+    selection = Selection.of(
+        inputs.current, inputs.targets, inputs.code, run.state.flakiness.unreliable_guards
+    )
+    feedback = FeedbackLog()
+    for engine in run.ports.engines:
+        context = RepairContext(
+            project_dir=run.workspace.project_dir,
+            sources=inputs.code,
+            test_sources=inputs.tests,
+            analysis=inputs.analysis,
+            baseline=inputs.current,
+            round_number=inputs.number,
+            deadline=run.clock.at,
+            feedback=feedback,
+            instruction=run.trigger.instruction,
+            allow_test_edits=run.settings.allow_test_edits,
+            protected=run.settings.protected,
+        )
+        run.stage(inputs.stage, f"{engine.name}: searching")
+        started = time.monotonic()
+        search = Search(
+            engine,
+            selection,
+            feedback,
+            reserve_after=started + 0.6 * max(0.0, run.clock.at - started),
+        )
+        result = _search(run, inputs, search, context)
+        if result is not None:
+            return result
+    return None
+
+
+def _search(
+    run: Run, inputs: RoundInputs, search: Search, context: RepairContext
+) -> TestRun | None:
+    size = 1 if search.engine.name == "llm" else BATCH_SIZE
+    for batch in batches(guarded(run, search.engine, context), size):
+        if time.monotonic() > search.reserve_after or search.tried >= run.settings.candidate_budget:
+            break
+        if not room_for_proof(run):
+            break
+        proven = _screen(run, inputs, search, batch)
+        if proven is not None:
+            return proven
+    for _, _, candidate, verdict in sorted(search.partial, key=lambda item: item[:2])[:3]:
+        if not room_for_proof(run):
+            break
+        proven = prove(run, inputs, candidate, verdict)
+        if proven is not None:
+            return proven
+    return None
+
+
+def _screen(
+    run: Run, inputs: RoundInputs, search: Search, batch: list[Candidate]
+) -> TestRun | None:
+    """Admit and screen one batch, then rank and prove its complete candidates."""
+    allowed = _admit(run, inputs, search, batch)
+    run.state.candidates_tried += len(batch)
+    search.tried += len(batch)
+    if not allowed:
+        return None
+    pool = run.settings.rank_pool
+    verdicts = run.validator.screen(
+        allowed,
+        search.selection,
+        inputs.current,
+        want=pool,
+        extra=RANK_SLICE if pool > 1 else 0,
+        probe=lambda candidate: probe_plan(run, inputs, candidate),
+    )
+    changed = tampered(run.state)
+    if changed:  # this batch's candidates ran with it: none of them is kept
+        verdicts = [
+            None if v is None else Verdict(v.candidate_id, False, changed, stage="git")
+            for v in verdicts
+        ]
+    _record(run, search, allowed, verdicts)
+    plausible = [
+        (candidate, verdict)
+        for candidate, verdict in zip(allowed, verdicts, strict=True)
+        if verdict is not None and complete(verdict)
+    ][:pool]
+    if plausible:
+        proven = prove_ranked(run, inputs, plausible, run.validator.last_probe)
+        if proven is not None:
+            return proven
+    run.stage(inputs.stage, f"{search.engine.name}: {search.tried} candidates tried")
+    return None
+
+
+def _admit(
+    run: Run, inputs: RoundInputs, search: Search, batch: list[Candidate]
+) -> list[Candidate]:
+    """The candidates of the batch that may be screened; the others are recorded as refused."""
+    allowed: list[Candidate] = []
+    for candidate in batch:
+        stage, problem = admissible(run, inputs, candidate)
+        if problem:
+            _count(run, search, candidate, Verdict(candidate.id, False, problem, stage=stage))
+            continue
+        allowed.append(candidate)
+    return allowed
+
+
+def _record(
+    run: Run, search: Search, screened: Sequence[Candidate], verdicts: Sequence[Verdict | None]
+) -> None:
+    """Record the screening verdicts; keep the partial fixes in reserve."""
+    for candidate, verdict in zip(screened, verdicts, strict=True):
+        if verdict is None:
+            continue
+        _count(run, search, candidate, verdict)
+        search.order += 1
+        if verdict.accepted and verdict.still_failing:
+            search.partial.append((-len(verdict.fixed), search.order, candidate, verdict))
+
+
+def _count(run: Run, search: Search, candidate: Candidate, verdict: Verdict) -> None:
+    search.feedback.add(candidate, verdict)
+    trace_candidate(run.ports.trace, candidate, verdict)
+    run.state.causes.count(verdict)
