@@ -295,6 +295,8 @@ _UNSTABLE_PARTS = (
         "{time}",
     ),
     (re.compile(r"(?<![\w.])1[5-9]\d{8}(?:\.\d+)?(?![\w.])"), "{time}"),  # epoch seconds
+    # a clock time to the second, in any date format around it (``strftime("%H:%M:%S ...")``)
+    (re.compile(r"(?<![\d:])\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?![\d:])"), "{time}"),
 )
 
 

@@ -607,3 +607,17 @@ def test_tests_whose_ids_change_between_runs_are_matched_and_reported(
     assert report["status"] == "fixed", report["reason"]
     assert "-        return low\n+        return high" in report["diff"]
     assert any("have ids that change from one run to the next" in w for w in report["warnings"])
+
+
+def test_clock_times_in_any_date_format_are_unstable_parts_of_an_id() -> None:
+    from mendbot_pytest import stable_nodeid
+
+    ids = {
+        "t.py::test_parse[09:41:19 2026-12-05]": "t.py::test_parse[{time} 2026-12-05]",
+        "t.py::test_parse[12-05-2026 09:41:19]": "t.py::test_parse[12-05-2026 {time}]",
+        "t.py::test_parse[2026-12-05T09:41:19.5+01:00]": "t.py::test_parse[{time}]",
+        "t.py::test_parse[<Thing at 0x7f3a2b1c>]": "t.py::test_parse[<Thing at {addr}>]",
+        "t.py::test_parse[1.2.3]": "t.py::test_parse[1.2.3]",  # a version is no time
+        "t.py::test_ratio[3:4]": "t.py::test_ratio[3:4]",  # neither is a ratio
+    }
+    assert {nodeid: stable_nodeid(nodeid) for nodeid in ids} == ids
