@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from bot.commands.history import REPO_OPTION
 from bot.errors import ConfigError
 from bot.history import list_runs, load_run, repository_top
 from bot.workspace import branch_tip, patch_between, round_base, run_git
@@ -40,15 +41,7 @@ def _latest_with_changes(top: Path) -> tuple[str, str]:
 
 @click.command("diff")
 @click.argument("spec", required=False, default="")
-@click.option(
-    "-C",
-    "--repo",
-    "repo",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    show_default=True,
-    help="the repository of the run",
-)
+@REPO_OPTION
 def diff(spec: str, repo: Path) -> None:
     """Print the final patch of a run (an id, a unique prefix, `last`) or of a mendbot branch
     (default: the latest run that changed something) on standard output."""

@@ -32,23 +32,7 @@ WRAPPERS = (
 )
 
 
-UNWRAPPABLE = {
-    "len",
-    "abs",
-    "int",
-    "str",
-    "sorted",
-    "list",
-    "round",
-    "float",
-    "set",
-    "bool",
-    "tuple",
-    "reversed",
-    "min",
-    "max",
-    "sum",
-}
+UNWRAPPABLE = {*WRAPPERS, "reversed", "min", "max", "sum"}
 
 
 def swap_arguments(site: Site, offsets: Offsets) -> Iterator[Mutation]:
