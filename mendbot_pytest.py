@@ -1119,8 +1119,10 @@ def _screen(
     out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
 
     def is_complete(index: int, result: dict[str, Any]) -> bool:
-        complete = len(result.get("fixed", ())) == len(candidates[index]["targets"])
-        return bool(result.get("fixed")) and complete and not result.get("broken")
+        entry = candidates[index]
+        complete = len(result.get("fixed", ())) == len(entry["targets"])
+        whole = not entry.get("unreached")  # failing tests it cannot reach stay failing
+        return bool(result.get("fixed")) and complete and whole and not result.get("broken")
 
     def record(index: int, result: dict[str, Any]) -> None:
         results[index] = result

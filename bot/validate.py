@@ -60,6 +60,8 @@ class TestSelection(Protocol):
 
     def targets_for(self, candidate: Candidate) -> list[str]: ...
 
+    def unreached_for(self, candidate: Candidate) -> list[str]: ...
+
     def guards_for(self, candidate: Candidate) -> list[str]: ...
 
 
@@ -222,7 +224,8 @@ class Validator:
         per_candidate_targets = []
         for candidate in candidates:
             targets = selection.targets_for(candidate)
-            per_candidate_targets.append(targets)
+            unreached = selection.unreached_for(candidate)
+            per_candidate_targets.append((targets, unreached))
             guards = [g for g in selection.guards_for(candidate) if g not in selection.targets]
             # a failing file that did not collect has no baseline durations: its tests get
             # the limits the naive path gives them (see _naive)
@@ -234,6 +237,8 @@ class Validator:
                         for e in candidate.edits
                     },
                     "targets": list(targets),
+                    # a candidate that leaves these failing is partial, never complete
+                    "unreached": len(unreached),
                     "guards": guards,
                     "timeout": calibrated_timeout(baseline, [*targets, *guards], self.test_timeout)
                     + 0.5
@@ -287,7 +292,7 @@ class Validator:
                 verdict = (
                     None
                     if result is None
-                    else self._verdict(candidates[index], per_candidate_targets[index], result)
+                    else self._verdict(candidates[index], *per_candidate_targets[index], result)
                 )
                 if verdict is not None:
                     verdicts[index] = verdict
@@ -327,7 +332,10 @@ class Validator:
 
     @staticmethod
     def _verdict(
-        candidate: Candidate, targets: Sequence[str], result: Mapping[str, object]
+        candidate: Candidate,
+        targets: Sequence[str],
+        unreached: Sequence[str],
+        result: Mapping[str, object],
     ) -> Verdict | None:
         if "unscreenable" in result or "cancelled" in result:
             return None
@@ -339,7 +347,7 @@ class Validator:
             )
         fixed = tuple(str(x) for x in result.get("fixed", []))  # type: ignore[attr-defined]
         broken = tuple(str(x) for x in result.get("broken", []))  # type: ignore[attr-defined]
-        still = tuple(t for t in targets if t not in fixed)
+        still = (*(t for t in targets if t not in fixed), *unreached)
         found = result.get("outcomes", {})
         outcomes = found if isinstance(found, Mapping) else {}
         # the tests that ran past their limit (the worker's slice counts these, too)
@@ -390,7 +398,11 @@ class Validator:
         finally:
             restore_clean(self.workspace)
             write_files(self.workspace, original)
-        return judge(candidate.id, run, targets, guards)
+        verdict = judge(candidate.id, run, targets, guards)
+        unreached = selection.unreached_for(candidate)
+        if verdict.accepted and unreached:
+            return replace(verdict, still_failing=(*verdict.still_failing, *unreached))
+        return verdict
 
 
 def judge(

@@ -66,6 +66,9 @@ class Everything:
     def targets_for(self, candidate: Candidate) -> list[str]:
         return list(self.targets)
 
+    def unreached_for(self, candidate: Candidate) -> list[str]:
+        return []
+
     def guards_for(self, candidate: Candidate) -> list[str]:
         return list(self.passing)
 

@@ -508,3 +508,25 @@ def test_without_time_for_the_whole_suite_the_importers_prove_the_patch(
         assert reach.regressions(wider, after) == ["tests/test_report.py::test_title_keeps_case"]
     finally:
         runner.close()
+
+
+def test_a_selection_of_a_file_pytest_would_not_find_is_the_whole_proof(
+    make_repo: MakeRepo,
+) -> None:
+    """`-- test.py`: pytest's own discovery finds no test (the file's name does not match
+    test_*.py), so there is no wider suite; the proof names the selection, not an empty
+    "whole suite"."""
+    helper = {
+        "textutil.py": SHARED_HELPER["textutil.py"],
+        "test.py": SHARED_HELPER["tests/test_slug.py"],
+    }
+    root = make_repo(helper)
+    general = HELPER.replace(OLD_BODY, '"_".join(text.split())')
+    result = run_repair(
+        root,
+        FixedEngine([("collapses spaces", {"textutil.py": general})]),
+        pytest_args=("test.py",),
+    )
+    assert result.status is RunStatus.FIXED, result.reason
+    (kept,) = [r for r in result.rounds if r.commit]
+    assert kept.proved_by.startswith("the selection (1 tests)"), kept.proved_by

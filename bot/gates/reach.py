@@ -83,6 +83,8 @@ class Reach:
         if not self.whole_suite_too_slow:
             share = WHOLE_SUITE_SHARE * max(0.0, deadline - time.monotonic())
             base = self._base(base_commit, options, per_test_timeout, max(10.0, share))
+            if not base.timed_out and not (base.results or base.collection_errors):
+                return None  # pytest finds no test of its own: the selection is the suite
             if not base.timed_out:
                 return Wider(WHOLE_SUITE, options, base)
             self.whole_suite_too_slow = True

@@ -4,7 +4,9 @@ screening itself runs in ``bot/validate.py``."""
 
 from __future__ import annotations
 
+import ast
 import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,18 +15,49 @@ from bot.models import Candidate, TestRun
 from bot.stages.context import RoundInputs, Run
 
 
-def changed_lines(old: str, new: str) -> set[int]:
-    """Line numbers of ``old`` that an edit touches (an insertion touches its neighbours)."""
+@functools.lru_cache(maxsize=256)
+def changed_lines(old: str, new: str) -> frozenset[int]:
+    """Line numbers of ``old`` that an edit touches (an insertion touches its neighbours).
+
+    Lines the two texts share at the start and at the end are set aside before the diff: a
+    candidate changes a line or a few of a module that may have thousands, and screening asks
+    this of every candidate several times (cached)."""
+    before, after = old.splitlines(), new.splitlines()
+    start, shortest = 0, min(len(before), len(after))
+    while start < shortest and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and before[-1 - end] == after[-1 - end]:
+        end += 1
     lines: set[int] = set()
-    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, before[start : len(before) - end], after[start : len(after) - end], autojunk=False
+    )
     for tag, first, last, _, _ in matcher.get_opcodes():
         if tag == "equal":
             continue
+        first, last = first + start, last + start
         if first == last:
             lines.update({first, first + 1})
         else:
             lines.update(range(first + 1, last + 1))
-    return lines
+    return frozenset(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def function_spans(source: str) -> tuple[tuple[int, int], ...]:
+    """(first, last) line of every function body of ``source``, innermost first; () when it
+    does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ()
+    spans = [  # the body: a test that only imported the module ran the def line
+        (node.body[0].lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    return tuple(sorted(spans, key=lambda span: span[1] - span[0]))
 
 
 @dataclass(frozen=True)
@@ -91,6 +124,30 @@ class Selection:
             return list(self.targets)
         touching = self._touching(candidate, self.failing_index)
         return touching or list(self.targets)
+
+    def unreached_for(self, candidate: Candidate) -> list[str]:
+        """The round's failing tests that run the function a candidate changes but not the
+        lines it changes. The candidate cannot make them pass, and a change on a line they
+        all run might fix them all, so a candidate that fixes its own targets is still only
+        a partial fix of the round. Failing tests that never enter the function fail for
+        another reason (a second bug): they do not make the candidate partial."""
+        if not self.has_coverage:
+            return []
+        reached = set(self.targets_for(candidate))
+        if len(reached) >= len(self.targets):
+            return []
+        nearby: set[str] = set()
+        for edit in candidate.edits:
+            old = self.sources.get(edit.path, "")
+            per_line = self.failing_index.get(edit.path, {})
+            spans = function_spans(old)
+            for changed in changed_lines(old, edit.new_text):
+                for first, last in spans:
+                    if first <= changed <= last:
+                        for line in range(first, last + 1):
+                            nearby.update(per_line.get(line, ()))
+                        break
+        return [t for t in self.targets if t in nearby and t not in reached]
 
     def guards_for(self, candidate: Candidate) -> list[str]:
         if not self.has_coverage:

@@ -3,9 +3,13 @@ complete ones ranked and proven (``stages/proof.py``) until one is kept.
 
 After the first complete candidate of a batch, screening goes on for ``RANK_SLICE`` more
 candidates (or until ``rank_pool`` complete ones are found) so that ranking has a choice.
-Partial fixes (some of the failing tests that run the changed lines pass) are kept in
-reserve: a candidate that fixes them all is preferred, and only when none turns up within
-most of the budget is the best partial one proven."""
+Partial fixes are kept in reserve: those that make some of the round's failing tests pass
+but leave others failing, including a change on a line only some of them run (it cannot
+reach the others). A candidate that fixes them all is preferred: only when none turns up
+within ``PARTIAL_PATIENCE`` more batches (or most of the budget) are the best partial ones
+proven. A project with two bugs still gets its first fix early, and a single bug whose
+failing tests take different paths is not "fixed" on the path of one of them (a change
+there would be kept, and the next round would have to repair on top of it)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,9 @@ from bot.stages.screening import Selection, probe_plan
 from bot.validate import complete
 
 RANK_SLICE = 16
+# batches screened after the first partial fix before the partial ones are proven
+PARTIAL_PATIENCE = 3
+PARTIAL_PROVEN = 3  # partial fixes proven at a time, best first
 
 
 @dataclass
@@ -36,7 +43,20 @@ class Search:
     reserve_after: float  # past this monotonic time, only the partial fixes are proven
     tried: int = 0
     order: int = 0
+    batches: int = 0
     partial: list[tuple[int, int, Candidate, Verdict]] = field(default_factory=list)
+    partial_since: int | None = None  # the batch that found the first partial fix in reserve
+
+    def partial_due(self) -> bool:
+        since = self.partial_since
+        return since is not None and self.batches - since >= PARTIAL_PATIENCE
+
+    def take_partial(self) -> list[tuple[Candidate, Verdict]]:
+        """The best partial fixes in reserve, taken out of it."""
+        best = sorted(self.partial, key=lambda item: item[:2])[:PARTIAL_PROVEN]
+        self.partial = [item for item in self.partial if item not in best]
+        self.partial_since = self.batches if self.partial else None
+        return [(candidate, verdict) for _, _, candidate, verdict in best]
 
 
 def search_round(run: Run, inputs: RoundInputs) -> TestRun | None:
@@ -86,7 +106,16 @@ def _search(
         proven = _screen(run, inputs, search, batch)
         if proven is not None:
             return proven
-    for _, _, candidate, verdict in sorted(search.partial, key=lambda item: item[:2])[:3]:
+        search.batches += 1
+        if search.partial_due():
+            proven = _prove_partial(run, inputs, search)
+            if proven is not None:
+                return proven
+    return _prove_partial(run, inputs, search)
+
+
+def _prove_partial(run: Run, inputs: RoundInputs, search: Search) -> TestRun | None:
+    for candidate, verdict in search.take_partial():
         if not room_for_proof(run):
             break
         proven = prove(run, inputs, candidate, verdict)
@@ -158,6 +187,8 @@ def _record(
         search.order += 1
         if verdict.accepted and verdict.still_failing:
             search.partial.append((-len(verdict.fixed), search.order, candidate, verdict))
+            if search.partial_since is None:
+                search.partial_since = search.batches
 
 
 def _count(run: Run, search: Search, candidate: Candidate, verdict: Verdict) -> None:

@@ -1,0 +1,118 @@
+"""A round prefers the candidate that fixes every failing test: a change on a line only some
+of them run is a partial fix, proven only when nothing better turns up."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+from test_gates_flow import FixedEngine, run_repair
+
+from bot.models import Candidate, FileEdit, Outcome, RunStatus, TestResult, TestRun
+from bot.stages.screening import Selection
+
+MakeRepo = Callable[..., Path]
+
+# One inverted condition; the two failing tests take different branches of it.
+WORDS = textwrap.dedent(
+    """
+    def drop(words, stop, lowercase=True):
+        if not lowercase:
+            stop = [s.lower() for s in stop]
+            return [w for w in words if w.lower() not in stop]
+        return [w for w in words if w not in stop]
+    """
+).lstrip("\n")
+TESTS = textwrap.dedent(
+    """
+    from words import drop
+
+
+    def test_case_folded_by_default():
+        assert drop(["A", "b"], ["a"]) == ["b"]
+
+
+    def test_case_kept_on_request():
+        assert drop(["A", "a"], ["a"], lowercase=False) == ["A"]
+
+
+    def test_nothing_to_drop():
+        assert drop(["x"], []) == ["x"]
+    """
+).lstrip("\n")
+# makes test_case_kept_on_request pass on the branch only it runs, the other still fails
+ONE_PATH = WORDS.replace("if w.lower() not in stop]", "if w not in stop]")
+BOTH = WORDS.replace("if not lowercase:", "if lowercase:")
+
+
+def test_a_change_on_the_line_every_failing_test_runs_wins_over_one_on_a_branch(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo({"words.py": WORDS, "tests/test_words.py": TESTS})
+    result = run_repair(
+        root,
+        FixedEngine(
+            [
+                ("fixes the branch one failing test takes", {"words.py": ONE_PATH}),
+                ("fixes the condition", {"words.py": BOTH}),
+            ]
+        ),
+    )
+    assert result.status is RunStatus.FIXED, result.reason
+    kept = [r for r in result.rounds if r.commit]
+    assert [r.description for r in kept] == ["fixes the condition"]
+
+
+def test_a_partial_fix_is_still_kept_when_nothing_fixes_every_failing_test(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo({"words.py": WORDS, "tests/test_words.py": TESTS})
+    result = run_repair(
+        root, FixedEngine([("fixes the branch one failing test takes", {"words.py": ONE_PATH})])
+    )
+    kept = [r for r in result.rounds if r.commit]
+    assert [r.description for r in kept] == ["fixes the branch one failing test takes"]
+    assert kept[0].fixed_tests == ("tests/test_words.py::test_case_kept_on_request",)
+    assert result.status is RunStatus.NOT_FIXED
+
+
+def test_the_failing_tests_that_run_the_function_but_not_the_changed_line_are_named() -> None:
+    source = textwrap.dedent(
+        """
+        def pick(flag):
+            if flag:
+                return 1
+            return 2
+
+
+        def other():
+            return 0
+        """
+    ).lstrip("\n")
+    coverage = {"t.py::a": [2, 3], "t.py::b": [2, 4], "t.py::c": [8]}
+    run = TestRun(
+        results=tuple(TestResult(nodeid=n, outcome=Outcome.FAILED) for n in coverage),
+        coverage={n: {"m.py": frozenset(lines)} for n, lines in coverage.items()},
+        has_coverage=True,
+    )
+    selection = Selection.of(run, list(coverage), {"m.py": source})
+
+    def edit(line: int) -> Candidate:
+        lines = source.splitlines(keepends=True)
+        lines[line - 1] = lines[line - 1].replace("1", "3").replace("2", "3").replace("0", "3")
+        lines[line - 1] = lines[line - 1].replace("flag", "not flag")
+        return Candidate(
+            id=f"c{line}",
+            engine="t",
+            template="t",
+            description="",
+            edits=(FileEdit("m.py", "".join(lines)),),
+        )
+
+    # the condition: a and b run it, c fails elsewhere (another bug)
+    assert selection.unreached_for(edit(2)) == []
+    # one branch: b runs the function but not this line; c is still elsewhere
+    assert selection.unreached_for(edit(3)) == ["t.py::b"]
+    assert selection.unreached_for(edit(4)) == ["t.py::a"]
+    assert selection.unreached_for(edit(8)) == []
