@@ -76,3 +76,63 @@ def loop_around(text: str, line: int) -> int | None:
     """The first line of the innermost loop that holds ``line``, if one does."""
     inside = [first for first, last in loop_spans(text) if first <= line <= last]
     return max(inside) if inside else None
+
+
+@lru_cache(maxsize=128)
+def statement_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(first line, last line) of every top-level statement, decorators included."""
+    tree = parse(text)
+    if tree is None:
+        return ()
+    return tuple(
+        (
+            min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]),
+            node.end_lineno or node.lineno,
+        )
+        for node in tree.body
+    )
+
+
+def changed_statements(old: str, new: str) -> tuple[str, str] | None:
+    """The top-level statements of ``old`` that an edit changes, and what ``new`` has in
+    their place; each is padded with blank lines so that line numbers stay those of the whole
+    files. None when the edit reaches outside the top-level statements (or ``old`` does not
+    parse): the whole texts are what to compare then.
+
+    The rest of the module is the same in both, statement for statement, so ``new`` parses
+    exactly when its part does, and a question about the changed code (what it calls) is
+    answered from a few lines instead of the whole module, for every candidate."""
+    before, after = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    shortest = min(len(before), len(after))
+    start = 0
+    while start < shortest and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    if start == len(before) == len(after):
+        return None
+    first, last = start + 1, len(before) - end  # the changed lines of ``old`` (1-based)
+    if last < first:  # a pure insertion after line ``start``: it joins that line's statement
+        first = last = max(start, 1)
+    spans = [span for span in statement_spans(old) if span[1] >= first and span[0] <= last]
+    if not spans or spans[0][0] > first or spans[-1][1] < last:
+        return None
+    top, bottom = spans[0][0], spans[-1][1]
+    grown = len(after) - len(before)
+    pad = "\n" * (top - 1)
+    return (
+        pad + "".join(before[top - 1 : bottom]),
+        pad + "".join(after[top - 1 : bottom + grown]),
+    )
+
+
+def parses_after(old: str, new: str) -> bool:
+    """Whether ``new``, an edit of ``old`` (which parses), parses. When the changed top-level
+    statements parse on their own, so does the file: the statements after them start on a
+    line of their own. Only when they do not (they may run on into the next statement, with
+    a backslash at the end) is the whole file parsed."""
+    part = changed_statements(old, new)
+    if part is not None and parse(part[1]) is not None:
+        return True
+    return parse(new) is not None

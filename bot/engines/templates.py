@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 
-from bot.analysis.source import parse
+from bot.analysis.source import parse, parses_after
 from bot.engines.base import RepairContext
 from bot.engines.mutations import (
     Mutation,
@@ -154,7 +154,7 @@ class TemplateEngine:
             if new_text in seen or new_text == context.sources[path]:
                 continue
             seen.add(new_text)
-            if parse(new_text) is None:
+            if not parses_after(context.sources[path], new_text):
                 continue
             yield (
                 self._candidate(
@@ -206,7 +206,7 @@ class TemplateEngine:
                 continue
             later, earlier = (m1, m2) if m1.start > m2.start else (m2, m1)
             new_text = earlier.apply(later.apply(context.sources[p1]))
-            if new_text in seen or parse(new_text) is None:
+            if new_text in seen or not parses_after(context.sources[p1], new_text):
                 continue
             seen.add(new_text)
             self._counts["candidates"] += 1

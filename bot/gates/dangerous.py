@@ -15,9 +15,11 @@ run``), and references count as well as calls (``launch = os.system`` is as dang
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.analysis.source import changed_statements, parse
 from bot.models import Candidate
 
 # a dotted name is dangerous when it equals one of these, or starts with one followed by a dot
@@ -260,23 +262,40 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def findings(source: str) -> list[Finding]:
-    """Every dangerous reference in ``source``; [] when it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
-    collector = _Collector(_imports(tree))
+@functools.lru_cache(maxsize=128)
+def _imports_of(source: str) -> dict[str, str]:
+    tree = parse(source)
+    return {} if tree is None else _imports(tree)
+
+
+@functools.lru_cache(maxsize=256)
+def findings(source: str, imported: tuple[tuple[str, str], ...] = ()) -> tuple[Finding, ...]:
+    """Every dangerous reference in ``source``; () when it does not parse. ``imported``: names
+    imported elsewhere in the module (``source`` is a part of it). Cached: the file a batch of
+    candidates edits is read once."""
+    tree = parse(source)
+    if tree is None:
+        return ()
+    collector = _Collector({**dict(imported), **_imports(tree)})
     collector.visit(tree)
-    return collector.found
+    return tuple(collector.found)
 
 
 def added_dangers(old_source: str, new_source: str) -> list[Finding]:
     """What ``new_source`` does that the same function (class, module) of ``old_source`` did
-    not: one finding per new kind of dangerous call in each scope."""
-    before = {(item.scope, item.what) for item in findings(old_source)}
+    not: one finding per new kind of dangerous call in each scope.
+
+    Where the edit stays within some top-level statements, only those are compared (the
+    rest of the module is the same on both sides), with the names the whole module imports."""
+    part = changed_statements(old_source, new_source)
+    if part is None:
+        old_found, new_found = findings(old_source), findings(new_source)
+    else:
+        imported = tuple(sorted(_imports_of(old_source).items()))
+        old_found, new_found = findings(part[0], imported), findings(part[1], imported)
+    before = {(item.scope, item.what) for item in old_found}
     added: dict[tuple[str, str], Finding] = {}
-    for item in findings(new_source):
+    for item in new_found:
         key = (item.scope, item.what)
         if key not in before:
             added.setdefault(key, item)
