@@ -116,3 +116,42 @@ def test_the_failing_tests_that_run_the_function_but_not_the_changed_line_are_na
     assert selection.unreached_for(edit(3)) == ["t.py::b"]
     assert selection.unreached_for(edit(4)) == ["t.py::a"]
     assert selection.unreached_for(edit(8)) == []
+
+
+def test_an_added_statement_reaches_every_failing_test_that_runs_its_block() -> None:
+    """`return out` added after a loop: the neighbouring line runs only where the loop found
+    something, but the new line runs for every call."""
+    source = textwrap.dedent(
+        """
+        def kept(items):
+            out = []
+            for item in items:
+                if item:
+                    out.append(item)
+        """
+    ).lstrip("\n")
+    coverage = {"t.py::some": [2, 3, 4, 5], "t.py::none": [2, 3, 4]}
+    run = TestRun(
+        results=tuple(TestResult(nodeid=n, outcome=Outcome.FAILED) for n in coverage),
+        coverage={n: {"m.py": frozenset(lines)} for n, lines in coverage.items()},
+        has_coverage=True,
+    )
+    selection = Selection.of(run, list(coverage), {"m.py": source})
+    added = Candidate(
+        id="insert",
+        engine="t",
+        template="t",
+        description="",
+        edits=(FileEdit("m.py", source + "    return out\n"),),
+    )
+    assert selection.targets_for(added) == ["t.py::some"]
+    assert selection.unreached_for(added) == []
+    # the same line changed instead of added: the test that never reaches it stays failing
+    changed = Candidate(
+        id="change",
+        engine="t",
+        template="t",
+        description="",
+        edits=(FileEdit("m.py", source.replace("out.append(item)", "out.append(item * 2)")),),
+    )
+    assert selection.unreached_for(changed) == ["t.py::none"]

@@ -15,13 +15,21 @@ from bot.models import Candidate, TestRun
 from bot.stages.context import RoundInputs, Run
 
 
-@functools.lru_cache(maxsize=256)
 def changed_lines(old: str, new: str) -> frozenset[int]:
-    """Line numbers of ``old`` that an edit touches (an insertion touches its neighbours).
+    """Line numbers of ``old`` that an edit touches (an insertion touches its neighbours)."""
+    return _diff(old, new)[0]
 
-    Lines the two texts share at the start and at the end are set aside before the diff: a
-    candidate changes a line or a few of a module that may have thousands, and screening asks
-    this of every candidate several times (cached)."""
+
+def inserts_lines(old: str, new: str) -> bool:
+    """Whether the edit adds lines of its own (not only changes lines of ``old``)."""
+    return _diff(old, new)[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _diff(old: str, new: str) -> tuple[frozenset[int], bool]:
+    """Lines shared at the start and at the end are set aside before the diff: a candidate
+    changes a line or a few of a module that may have thousands, and screening asks this of
+    every candidate several times (cached)."""
     before, after = old.splitlines(), new.splitlines()
     start, shortest = 0, min(len(before), len(after))
     while start < shortest and before[start] == after[start]:
@@ -30,18 +38,20 @@ def changed_lines(old: str, new: str) -> frozenset[int]:
     while end < shortest - start and before[-1 - end] == after[-1 - end]:
         end += 1
     lines: set[int] = set()
+    inserted = False
     matcher = difflib.SequenceMatcher(
         None, before[start : len(before) - end], after[start : len(after) - end], autojunk=False
     )
-    for tag, first, last, _, _ in matcher.get_opcodes():
+    for tag, first, last, other_first, other_last in matcher.get_opcodes():
         if tag == "equal":
             continue
+        inserted = inserted or (other_last - other_first) > (last - first)
         first, last = first + start, last + start
         if first == last:
             lines.update({first, first + 1})
         else:
             lines.update(range(first + 1, last + 1))
-    return frozenset(lines)
+    return frozenset(lines), inserted
 
 
 @functools.lru_cache(maxsize=64)
@@ -132,6 +142,10 @@ class Selection:
         a partial fix of the round. Failing tests that never enter the function fail for
         another reason (a second bug): they do not make the candidate partial."""
         if not self.has_coverage:
+            return []
+        if any(inserts_lines(self.sources.get(e.path, ""), e.new_text) for e in candidate.edits):
+            # an added statement runs wherever its block runs, not only where its neighbouring
+            # lines did (a `return` added after a loop whose last line some tests never reach)
             return []
         reached = set(self.targets_for(candidate))
         if len(reached) >= len(self.targets):
