@@ -356,3 +356,23 @@ def _site(source: str, line: int, message: str = "") -> tuple[Site, Offsets]:
     assert statement is not None
     site = Site(source, tree, line, statement, function, FailureClass.LOGIC, (), (), message)
     return site, Offsets(source)
+
+
+def test_every_other_arithmetic_operator_comes_after_the_likely_ones() -> None:
+    from bot.engines.mutations.operators import binary_operator
+
+    source = "def offset(elem, start):\n    return elem / start % 2\n"
+    proposed = [(m.template, m.apply(source)) for m in binary_operator(*_site(source, 2))]
+    division = [(t, text) for t, text in proposed if "elem / start" not in text]
+    assert division[:2] == [
+        ("arithmetic-operator", source.replace("elem / start", "elem // start")),
+        ("arithmetic-operator", source.replace("elem / start", "elem * start")),
+    ]
+    others = [text for t, text in division if t == "other-arithmetic-operator"]
+    assert source.replace("elem / start", "elem - start") in others
+    assert source.replace("elem / start", "elem + start") in others
+    # never a power: a wrong one can make a candidate's test run for ever
+    assert not any("**" in text for _, text in proposed)
+    assert PRIORS[FailureClass.LOGIC]["other-arithmetic-operator"] < (
+        PRIORS[FailureClass.LOGIC]["arithmetic-operator"]
+    )

@@ -9,7 +9,7 @@ import textwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.analysis.source import changed_statements, parses_after
+from bot.analysis.source import changed_statements, compile_error, parses_after
 from bot.gates.dangerous import added_dangers, findings
 
 MODULE = textwrap.dedent(
@@ -141,3 +141,28 @@ def test_an_edit_between_statements_is_answered_from_the_whole_files() -> None:
     new = MODULE.replace("LIMIT = 3\n\n", "LIMIT = 3\n# four would be too many\n", 1)
     assert changed_statements(MODULE, new) is None
     assert parses_after(MODULE, new)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    line=st.integers(0, len(LINES) - 1),
+    column=st.integers(0, 40),
+    remove=st.integers(0, 12),
+    snippet=st.sampled_from([*SNIPPETS, "return 1\n", "    nonlocal total\n", "break\n"]),
+)
+def test_the_changed_statements_compile_exactly_when_the_whole_file_does(
+    line: int, column: int, remove: int, snippet: str
+) -> None:
+    new = edited(line, column, remove, snippet)
+    try:
+        compile(new, "m.py", "exec", dont_inherit=True)
+        whole = ""
+    except SyntaxError as error:
+        whole = str(error)
+    assert compile_error(MODULE, new, "m.py") == whole
+
+
+def test_a_return_outside_a_function_is_found_in_the_changed_statement() -> None:
+    new = MODULE.replace("LIMIT = 3\n", "LIMIT = 3\nreturn LIMIT\n")
+    assert "'return' outside function" in compile_error(MODULE, new, "m.py")
+    assert compile_error(MODULE, MODULE.replace("total = 0", "total = 1"), "m.py") == ""

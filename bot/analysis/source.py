@@ -136,3 +136,24 @@ def parses_after(old: str, new: str) -> bool:
     if part is not None and parse(part[1]) is not None:
         return True
     return parse(new) is not None
+
+
+def compile_error(old: str, new: str, path: str) -> str:
+    """Why ``new`` (an edit of ``old``, or a new file when ``old`` is "") does not compile, or
+    "". As with :func:`parses_after`, the changed top-level statements are compiled on their
+    own when they compile, and the whole file only otherwise: the errors compiling finds
+    beyond parsing (``return`` outside a function, ``nonlocal`` without a binding, a
+    repeated argument) lie within one top-level statement."""
+    part = changed_statements(old, new) if old else None
+    if part is not None:
+        try:
+            compile(part[1], path, "exec", dont_inherit=True)
+            return ""
+        except (SyntaxError, ValueError):
+            pass
+    tree = parse(new)
+    try:
+        compile(tree if tree is not None else new, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        return str(error)
+    return ""

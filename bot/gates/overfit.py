@@ -47,7 +47,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.analysis.source import parse
+from bot.analysis.source import changed_statements, parse
 
 TRIVIAL_LITERALS = frozenset(
     {
@@ -213,8 +213,15 @@ def _changed_functions(old: str, new: str) -> tuple[tuple[str, ast.AST, ast.AST]
 
 
 def _find_changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.AST]]:
-    old_tree, new_tree = _parse(old), _parse(new)
-    if old_tree is None or new_tree is None or old == new:
+    old_tree = _parse(old)
+    if old_tree is None or old == new:
+        return []
+    # the changed top-level statements hold every function the edit touches (their line
+    # numbers are the file's): a module of thousands of lines is not parsed per candidate
+    part = changed_statements(old, new)
+    changed_tree = _parse(part[1]) if part is not None else None
+    new_tree = changed_tree if changed_tree is not None else _parse(new)
+    if new_tree is None:
         return []
     first, last = changed_span(old, new)
     old_functions = _function_table(old)
@@ -232,7 +239,10 @@ def _find_changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.
     # innermost first: a change inside a nested function is judged there, not twice
     pairs = [p for p in pairs if not any(o[0].startswith(p[0] + ".") for o in pairs)]
     if not inside_a_function:
-        pairs.append(("", old_tree, new_tree))
+        whole = _parse(new)
+        if whole is None:
+            return []
+        pairs.append(("", old_tree, whole))
     return pairs
 
 

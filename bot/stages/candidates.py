@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.analysis.source import parse
+from bot.analysis.source import compile_error
 from bot.edits import check_path
 from bot.engines.base import Engine, RepairContext
 from bot.errors import LLMError
@@ -63,12 +63,9 @@ def admissible(run: Run, inputs: RoundInputs, candidate: Candidate) -> tuple[str
             return "guard", problem
         if relative in workspace.ignored:
             return "guard", f"{relative} is a file git ignores (copied in for the tests)"
-        tree = parse(edit.new_text)  # the engine parsed it already: cached
-        try:
-            compile(
-                tree if tree is not None else edit.new_text, edit.path, "exec", dont_inherit=True
-            )
-        except (SyntaxError, ValueError) as error:
+        before = inputs.code.get(edit.path, inputs.tests.get(edit.path, ""))
+        error = compile_error(before, edit.new_text, edit.path)
+        if error:
             return "guard", f"does not compile: {error}"
     unsafe = candidate_refusal(candidate, inputs.code, inputs.tests)
     if unsafe:

@@ -55,6 +55,23 @@ BINARY_SWAPS: dict[type, list[str]] = {
 }
 
 
+# The other arithmetic operators, tried after the likely ones under a template of their own
+# (a lower prior): a single wrong operator may be any of them (`elem / start` for
+# `elem - start`). Never `**`: a wrong power can take a candidate's test for ever.
+ARITHMETIC = ("+", "-", "*", "/", "//", "%")
+OTHER_ARITHMETIC: dict[type, list[str]] = {
+    op: [new for new in ARITHMETIC if new not in (text, *BINARY_SWAPS.get(op, ()))]
+    for op, text in {
+        ast.Add: "+",
+        ast.Sub: "-",
+        ast.Mult: "*",
+        ast.Div: "/",
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+    }.items()
+}
+
+
 BINARY_TEXT = {
     ast.Add: "+",
     ast.Sub: "-",
@@ -151,6 +168,15 @@ def binary_operator(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                     span[1],
                     new,
                     "arithmetic-operator",
+                    f"`{current}` -> `{new}`",
+                    "the arithmetic used the wrong operator",
+                )
+            for new in OTHER_ARITHMETIC.get(type(node.op), []):
+                yield Mutation(
+                    span[0],
+                    span[1],
+                    new,
+                    "other-arithmetic-operator",
                     f"`{current}` -> `{new}`",
                     "the arithmetic used the wrong operator",
                 )
