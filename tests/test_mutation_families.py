@@ -373,6 +373,7 @@ def test_every_other_arithmetic_operator_comes_after_the_likely_ones() -> None:
     assert source.replace("elem / start", "elem + start") in others
     # never a power: a wrong one can make a candidate's test run for ever
     assert not any("**" in text for _, text in proposed)
-    assert PRIORS[FailureClass.LOGIC]["other-arithmetic-operator"] < (
-        PRIORS[FailureClass.LOGIC]["arithmetic-operator"]
+    assert (
+        PRIORS[FailureClass.LOGIC]["other-arithmetic-operator"]
+        < (PRIORS[FailureClass.LOGIC]["arithmetic-operator"])
     )
