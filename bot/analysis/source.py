@@ -6,10 +6,12 @@ import ast
 from functools import lru_cache
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=32)
 def parse(text: str) -> ast.Module | None:
     """The tree of ``text``, or None when it does not parse. Cached and shared: callers must
-    not change the tree."""
+    not change the tree. The cache is small: a module of a few thousand lines makes a tree of
+    several megabytes, and the texts asked for again are the few files a round repairs (a
+    candidate's code is read through :func:`changed_statements`)."""
     try:
         return ast.parse(text)
     except (SyntaxError, ValueError):  # ValueError: a null byte in the source

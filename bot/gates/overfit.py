@@ -207,7 +207,7 @@ def changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.AST]]:
     return list(_changed_functions(old, new))
 
 
-@lru_cache(maxsize=256)  # the refusal check and the probe plan both ask, per candidate
+@lru_cache(maxsize=64)  # the refusal check and the probe plan both ask, per candidate
 def _changed_functions(old: str, new: str) -> tuple[tuple[str, ast.AST, ast.AST], ...]:
     return tuple(_find_changed_functions(old, new))
 
