@@ -335,65 +335,74 @@ def compare_screening(
     bug: Bug, settings: Settings, make_sandbox: Callable[[], Sandbox], count: int
 ) -> ScreeningComparison | None:
     """Screen the first ``count`` candidates of a bug through both paths and compare."""
+    with tempfile.TemporaryDirectory(prefix="mendbot-screen-") as tmp:
+        project = materialize(bug, Path(tmp))
+        return compare_screening_in(bug.name, project, settings, make_sandbox, count)
+
+
+def compare_screening_in(
+    name: str,
+    project: Path,
+    settings: Settings,
+    make_sandbox: Callable[[], Sandbox],
+    count: int,
+    pytest_args: Sequence[str] = (),
+) -> ScreeningComparison | None:
+    """Screen the first ``count`` candidates for the failing tests of the repository
+    ``project`` (its HEAD; ``pytest_args`` select the suite) through both paths."""
     from bot.models import Workspace
     from bot.testing.runner import TestRunner
     from bot.validate import Validator
 
-    with tempfile.TemporaryDirectory(prefix="mendbot-screen-") as tmp:
-        project = materialize(bug, Path(tmp))
-        head = run_git(["rev-parse", "HEAD"], project).strip()
-        workspace = Workspace(
-            repo_root=project,
-            worktree=project,
-            project_dir=project,
-            project_subdir="",
-            base_commit=head,
-            head_commit=head,
-            branch="main",
-            run_id="bench",
+    head = run_git(["rev-parse", "HEAD"], project).strip()
+    workspace = Workspace(
+        repo_root=project,
+        worktree=project,
+        project_dir=project,
+        project_subdir="",
+        base_commit=head,
+        head_commit=head,
+        branch="main",
+        run_id="bench",
+    )
+    runner = TestRunner(
+        make_sandbox(), project, project, tuple(pytest_args), autoload=settings.plugin_autoload
+    )
+    try:
+        # as in a repair, the worker starts (and collects) beside the baseline run; what
+        # of its start-up the baseline did not hide is measured and reported apart
+        warmed_at = time.time()
+        worker = runner.warm(tree_id(workspace))
+        baseline = runner.run(timeout=600, per_test_timeout=settings.test_timeout, coverage=True)
+        targets = list(baseline.failing)
+        if not targets or baseline.collection_errors:
+            return None  # FORMAT bugs are screened by the naive path only
+        candidates = list(_first_candidates(project, baseline, count))
+        if not candidates:
+            return None
+        code, _ = read_sources(project)
+        selection = Selection.of(baseline, targets, code)
+        startup = 0.0
+        if worker is not None and worker.wait_ready(60.0):
+            startup = (worker.folder / "ready").stat().st_mtime - warmed_at
+        timings: dict[str, float] = {}
+        verdicts: dict[str, list[Any]] = {}
+        for mode in ("fast", "naive"):
+            validator = Validator(runner, workspace, mode, settings.workers, settings.test_timeout)
+            started = time.monotonic()
+            verdicts[mode] = validator.screen(candidates, selection, baseline, stop_at_first=False)
+            timings[mode] = time.monotonic() - started
+        disagreements = [
+            f"{name}:{c.id} ({c.description}): fast={f.accepted if f else None} "
+            f"naive={n.accepted if n else None}"
+            for c, f, n in zip(candidates, verdicts["fast"], verdicts["naive"], strict=True)
+            if (f.accepted if f else None) != (n.accepted if n else None)
+        ]
+        return ScreeningComparison(
+            name, len(candidates), timings["fast"], timings["naive"], disagreements, startup
         )
-        runner = TestRunner(make_sandbox(), project, project, autoload=settings.plugin_autoload)
-        try:
-            # as in a repair, the worker starts (and collects) beside the baseline run; what
-            # of its start-up the baseline did not hide is measured and reported apart
-            warmed_at = time.time()
-            worker = runner.warm(tree_id(workspace))
-            baseline = runner.run(
-                timeout=120, per_test_timeout=settings.test_timeout, coverage=True
-            )
-            targets = list(baseline.failing)
-            if not targets or baseline.collection_errors:
-                return None  # FORMAT bugs are screened by the naive path only
-            candidates = list(_first_candidates(project, baseline, count))
-            if not candidates:
-                return None
-            code, _ = read_sources(project)
-            selection = Selection.of(baseline, targets, code)
-            startup = 0.0
-            if worker is not None and worker.wait_ready(60.0):
-                startup = (worker.folder / "ready").stat().st_mtime - warmed_at
-            timings: dict[str, float] = {}
-            verdicts: dict[str, list[Any]] = {}
-            for mode in ("fast", "naive"):
-                validator = Validator(
-                    runner, workspace, mode, settings.workers, settings.test_timeout
-                )
-                started = time.monotonic()
-                verdicts[mode] = validator.screen(
-                    candidates, selection, baseline, stop_at_first=False
-                )
-                timings[mode] = time.monotonic() - started
-            disagreements = [
-                f"{bug.name}:{c.id} ({c.description}): fast={f.accepted if f else None} "
-                f"naive={n.accepted if n else None}"
-                for c, f, n in zip(candidates, verdicts["fast"], verdicts["naive"], strict=True)
-                if (f.accepted if f else None) != (n.accepted if n else None)
-            ]
-            return ScreeningComparison(
-                bug.name, len(candidates), timings["fast"], timings["naive"], disagreements, startup
-            )
-        finally:
-            runner.close()
+    finally:
+        runner.close()
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

@@ -15,6 +15,7 @@ the plain suite runs there. It is an exact revert when the tree equals the prist
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ import shutil
 import statistics
 import sys
 import tarfile
+import tempfile
 import threading
 import tomllib
 from collections import Counter
@@ -115,6 +117,7 @@ class Settings:
     plain_runs: int = 3
     time_budget: float | None = None  # per fix; None: from the plain suite time
     validation: str = "fast"
+    compare_count: int = 0  # candidates per bug screened fast and naive side by side; 0: none
     progress: Callable[[str], None] = field(default=lambda line: None)
 
 
@@ -733,5 +736,45 @@ def run_bench(
             )
             mine.append(outcome)
         outcomes.extend(mine)
-        per_library.append(summarize_library(prepared, mine))
+        summary = summarize_library(prepared, mine)
+        if settings.compare_count:
+            summary["screening_comparison"] = compare_library(prepared, settings)
+        per_library.append(summary)
     return per_library, outcomes
+
+
+def compare_library(prepared: Prepared, settings: Settings) -> dict[str, Any]:
+    """The first ``compare_count`` candidates of each bug, screened through the fast and the
+    naive path on the library's whole suite: times and the verdicts that differ."""
+    from bot.bench import compare_screening_in
+    from bot.config import Settings as RepairSettings
+    from bot.sandbox.registry import make_sandbox
+
+    repair = RepairSettings(python=str(prepared.python))
+    found: list[Any] = []
+    for branch, _mutant in bugs(prepared, settings):
+        settings.progress(f"{prepared.library.name} {branch}: screening fast and naive")
+        with tempfile.TemporaryDirectory(prefix="mendbot-compare-") as tmp:
+            clone = Path(tmp) / "repo"
+            git(["clone", "-q", "--branch", branch, str(prepared.repo), str(clone)], cwd=Path(tmp))
+            comparison = compare_screening_in(
+                f"{prepared.library.name} {branch}",
+                clone,
+                repair,
+                functools.partial(make_sandbox, repair, project=clone),
+                settings.compare_count,
+                prepared.selection,
+            )
+        if comparison is not None:
+            found.append(comparison)
+    fast = sum(c.fast_seconds for c in found)
+    naive = sum(c.naive_seconds for c in found)
+    return {
+        "bugs": len(found),
+        "candidates": sum(c.candidates for c in found),
+        "fast_s": round(fast, 1),
+        "naive_s": round(naive, 1),
+        "naive_per_fast": round(naive / fast, 1) if fast else None,
+        "worker_startup_s": round(sum(c.startup_seconds for c in found), 1),
+        "disagreements": [d for c in found for d in c.disagreements],
+    }

@@ -106,3 +106,34 @@ def test_the_pinned_libraries_parse() -> None:
     libraries = load_libraries(pins)
     assert {"python-slugify", "toolz", "more-itertools"} <= {lib.name for lib in libraries}
     assert all(lib.version and lib.sources for lib in libraries)
+
+
+def test_the_same_candidates_are_screened_fast_and_naive_on_a_selected_suite(
+    make_repo: Callable[..., Path],
+) -> None:
+    from bot.bench import compare_screening_in
+    from bot.config import Settings
+    from bot.sandbox.registry import make_sandbox
+
+    root = make_repo(
+        {
+            "calc.py": "def double(x):\n    return x * 3\n",
+            "tests/test_calc.py": TESTS,
+            "tests/test_other.py": "def test_other():\n    assert False\n",
+        }
+    )
+    settings = Settings(python=sys.executable, plugin_autoload=False)
+    found = compare_screening_in(
+        "calc bug-1",
+        root,
+        settings,
+        lambda: make_sandbox(settings, project=root),
+        6,
+        ["tests/test_calc.py"],  # the selection: the failing test_other is not the suite's
+    )
+    assert found is not None
+    assert found.bug == "calc bug-1"
+    assert found.candidates == 6
+    assert found.fast_seconds > 0 and found.naive_seconds > 0
+    assert found.disagreements == []
+    assert git(root, "status", "--porcelain") == ""  # both paths left the tree as it was

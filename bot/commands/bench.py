@@ -55,8 +55,9 @@ def _default_corpus() -> Path:
 )
 @click.option(
     "--compare/--no-compare",
-    default=True,
-    help="also screen the same candidates through the fast and the naive path side by side",
+    default=None,
+    help="also screen the same candidates through the fast and the naive path side by side "
+    "(default: on for the corpus, off for --suite real)",
 )
 @click.option(
     "--compare-count",
@@ -124,7 +125,7 @@ def bench(
     corpus: Path | None,
     only: tuple[str, ...],
     validation: str,
-    compare: bool,
+    compare: bool | None,
     compare_count: int,
     sandbox: str,
     engine: str,
@@ -155,6 +156,7 @@ def bench(
             cache=cache,
             validation=validation,
             as_json=as_json,
+            compare_count=compare_count if compare else 0,
         )
         return
 
@@ -179,7 +181,7 @@ def bench(
             f"in {outcome.seconds:.2f}s ({outcome.candidates} candidates)[/dim]"
         )
     comparisons: list[ScreeningComparison] = []
-    if compare:
+    if compare is not False:
         for bug in bugs:
             err.print(f"[dim]screening comparison: {bug.name}[/dim]")
             found = compare_screening(bug, settings, sandbox_factory, compare_count)

@@ -32,6 +32,7 @@ def bench_real(
     cache: Path | None,
     validation: str,
     as_json: bool,
+    compare_count: int = 0,
 ) -> None:
     err = Console(stderr=True, highlight=False)
     tools = _tools_folder()
@@ -43,6 +44,7 @@ def bench_real(
         plain_runs=plain_runs,
         time_budget=time_budget,
         validation=validation,
+        compare_count=compare_count,
         progress=lambda line: err.print(f"[dim]bench real: {line}[/dim]"),
     )
     chosen = load_libraries(tools / "libraries.toml", libraries)
@@ -110,6 +112,14 @@ def print_real(per_library: list[dict[str, Any]], summary: dict[str, Any]) -> No
         )
     out.print(table)
     for lib in per_library:
+        found = lib.get("screening_comparison")
+        if found:
+            out.print(
+                f"{lib['library']}: the same {found['candidates']} candidates screened side by "
+                f"side: fast {found['fast_s']} s, naive {found['naive_s']} s "
+                f"({_cell(found['naive_per_fast'], 'x')}); verdicts that differ: "
+                f"{len(found['disagreements'])}"
+            )
         for cause, count in lib["fallback_causes"].items():
             out.print(f"{lib['library']}: fallback x{count}: {cause}")
         for nodeid in lib["already_failing"]:
