@@ -377,3 +377,7 @@ def test_every_other_arithmetic_operator_comes_after_the_likely_ones() -> None:
         PRIORS[FailureClass.LOGIC]["other-arithmetic-operator"]
         < (PRIORS[FailureClass.LOGIC]["arithmetic-operator"])
     )
+    bitwise = "def seconds(value):\n    return value | 1000\n"
+    assert bitwise.replace("|", "/") in [
+        m.apply(bitwise) for m in binary_operator(*_site(bitwise, 2))
+    ]

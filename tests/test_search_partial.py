@@ -155,3 +155,35 @@ def test_an_added_statement_reaches_every_failing_test_that_runs_its_block() -> 
         edits=(FileEdit("m.py", source.replace("out.append(item)", "out.append(item * 2)")),),
     )
     assert selection.unreached_for(changed) == ["t.py::none"]
+
+
+def test_a_candidate_that_breaks_the_conftest_import_is_rejected_not_a_run_error(
+    make_repo: MakeRepo,
+) -> None:
+    """pytest exits with its usage status when a conftest.py raises on import; a candidate
+    that makes it raise (in a fresh process, where the forked worker's conftest was already
+    imported) is rejected by its proof, and the run goes on to the next one."""
+    calc = "def double(x):\n    return x * 3\n\n\nLIMIT = 10\n"
+    root = make_repo(
+        {
+            "calc.py": calc,
+            "tests/conftest.py": "import calc\n\nLIMIT = calc.LIMIT\n",
+            "tests/test_calc.py": (
+                "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+            ),
+        }
+    )
+    result = run_repair(
+        root,
+        FixedEngine(
+            [
+                ("doubles, and drops LIMIT", {"calc.py": "def double(x):\n    return x * 2\n"}),
+                ("doubles", {"calc.py": calc.replace("x * 3", "x * 2")}),
+            ]
+        ),
+    )
+    assert result.status is RunStatus.FIXED, result.reason
+    kept = [r for r in result.rounds if r.commit]
+    assert [r.description for r in kept] == ["doubles"]
+    rejected = [r for r in result.rounds if not r.commit]
+    assert [r.reason for r in rejected] == ["rolled back: new collection errors"]

@@ -35,6 +35,9 @@ EXIT_NO_TESTS = 5
 EXIT_USAGE = 4
 # the interpreter has no pytest ("No module named pytest_httpbin" is a test's own import)
 NO_PYTEST = re.compile(r"No module named '?pytest'?(?![\w.])")
+# pytest's exit status 4 also says a conftest.py raised on import: the project's code failed
+# there (a candidate broke what the conftest imports), not pytest's arguments
+CONFTEST_FAILED = re.compile(r"ImportError while loading conftest '([^']+)'")
 
 
 @dataclass
@@ -211,6 +214,15 @@ class TestRunner:
         if process.timed_out:
             # keep what finished; everything else in the run did not get a verdict
             results = list(results)
+        conftest = CONFTEST_FAILED.search(tail)
+        if not results and not errors and not process.timed_out and conftest is not None:
+            errors = [
+                CollectionError(
+                    path=_relative_to(conftest.group(1), self.project_dir),
+                    message=tail.strip().splitlines()[-1],
+                    traceback=tail[conftest.start() :],
+                )
+            ]
         if not results and not errors and not process.timed_out:
             if process.returncode == EXIT_USAGE or NO_PYTEST.search(tail):
                 raise TestSetupError(
@@ -559,3 +571,11 @@ def relative_coverage(
 
 def not_run(nodeids: Sequence[str]) -> tuple[TestResult, ...]:
     return tuple(TestResult(nodeid=n, outcome=Outcome.NOT_RUN) for n in nodeids)
+
+
+def _relative_to(path: str, folder: Path) -> str:
+    """``path`` relative to ``folder`` (posix), or as it is when it lies elsewhere."""
+    try:
+        return Path(path).relative_to(folder).as_posix()
+    except ValueError:
+        return path

@@ -57,7 +57,8 @@ BINARY_SWAPS: dict[type, list[str]] = {
 
 # The other arithmetic operators, tried after the likely ones under a template of their own
 # (a lower prior): a single wrong operator may be any of them (`elem / start` for
-# `elem - start`). Never `**`: a wrong power can take a candidate's test for ever.
+# `elem - start`, `value | 1000` for `value / 1000`). Never `**`: a wrong power can take a
+# candidate's test for ever.
 ARITHMETIC = ("+", "-", "*", "/", "//", "%")
 OTHER_ARITHMETIC: dict[type, list[str]] = {
     op: [new for new in ARITHMETIC if new not in (text, *BINARY_SWAPS.get(op, ()))]
@@ -68,6 +69,9 @@ OTHER_ARITHMETIC: dict[type, list[str]] = {
         ast.Div: "/",
         ast.FloorDiv: "//",
         ast.Mod: "%",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.BitXor: "^",
     }.items()
 }
 
@@ -82,6 +86,7 @@ BINARY_TEXT = {
     ast.Pow: "**",
     ast.BitAnd: "&",
     ast.BitOr: "|",
+    ast.BitXor: "^",
 }
 
 
