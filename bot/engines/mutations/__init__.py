@@ -11,8 +11,8 @@ statements (``statements``), calls (``calls``), exceptions and contracts (``cont
 literals (``literals``), syntax and imports (``syntax``), operands, clamps and accumulators
 (``operands``), expressions and conditions built from the names in scope (``scope``),
 statements built from the surrounding code (``scope_statements``), containers and slices
-(``containers``). The tree queries they share are in ``tree``; the order they are tried in is
-in ``priors``.
+(``containers``), unary operators (``unary``). The tree queries they share are in ``tree``;
+the order they are tried in is in ``priors``.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ from bot.engines.mutations.tree import (
     statement_at,
     walk,
 )
+from bot.engines.mutations.unary import unary_negation, unary_operator
 
 __all__ = [
     "LINE_TEMPLATES",
@@ -124,6 +125,8 @@ LINE_TEMPLATES = (
     asserted_literal,
     sibling_method,
     call_arguments,
+    unary_operator,
+    unary_negation,
 )
 
 

@@ -53,6 +53,8 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "scope-clause": 0.35,
         "call-argument": 0.4,
         "duplicate-operand": 0.2,
+        "unary-operator": 0.7,
+        "unary-negation": 0.35,
     },
     FailureClass.RUNTIME_SAFETY: {
         "none-guard": 1.0,
@@ -101,6 +103,8 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "operand-identity": 0.25,
         "drop-operand": 0.2,
         "duplicate-operand": 0.15,
+        "unary-operator": 0.6,
+        "unary-negation": 0.35,
     },
     FailureClass.CONTRACT: {
         "exception-type": 1.0,
@@ -149,6 +153,8 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "operand-identity": 0.25,
         "drop-operand": 0.2,
         "duplicate-operand": 0.15,
+        "unary-operator": 0.4,
+        "unary-negation": 0.25,
     },
     FailureClass.FORMAT: {
         "syntax-repair": 1.0,

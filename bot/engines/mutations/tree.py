@@ -154,6 +154,43 @@ def expressions(statement: ast.stmt) -> list[ast.AST]:
     return found
 
 
+def parameter_defaults(
+    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+) -> list[tuple[str, ast.expr]]:
+    """(parameter, default) of every parameter of ``function`` that has a default."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(
+        zip(
+            [a.arg for a in positional[len(positional) - len(arguments.defaults) :]],
+            arguments.defaults,
+            strict=True,
+        )
+    )
+    pairs += [
+        (a.arg, d)
+        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+        if d is not None
+    ]
+    return pairs
+
+
+def read_defaults(site: Site) -> list[ast.expr]:
+    """The defaults of the parameters the statement reads (`if strict:` in `def f(x,
+    strict=True)` reads the default `True`); on a `def` line, all the function's defaults."""
+    statement = site.statement
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [default for _, default in parameter_defaults(statement)]
+    if site.function is None:
+        return []
+    read = {
+        node.id
+        for node in expressions(statement)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    return [default for name, default in parameter_defaults(site.function) if name in read]
+
+
 def segment(text: str, offsets: Offsets, node: ast.AST) -> str:
     start, end = offsets.span(node)
     return text[start:end]
