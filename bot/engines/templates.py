@@ -19,12 +19,14 @@ from bot.engines.base import RepairContext
 from bot.engines.mutations import (
     Mutation,
     Site,
+    changes_a_literal,
     expected_from_tests,
     import_repairs,
     mutations_at,
     prior,
     statement_at,
     syntax_repairs,
+    value_origins,
 )
 from bot.models import Candidate, FailureClass, FileEdit, Location
 
@@ -77,7 +79,7 @@ class TemplateEngine:
         sites = [(location, location.score) for location in locations]
         if any(f.exception_type == "Timeout" for f in context.analysis.failures):
             sites = self._loop_bodies(context, sites)
-        return sites
+        return sites + value_origins(context.sources, sites)
 
     @staticmethod
     def _loop_bodies(
@@ -138,6 +140,8 @@ class TemplateEngine:
                 error_message=message,
             )
             for mutation in mutations_at(site):
+                if location.reason == "value-origin" and not changes_a_literal(text, mutation):
+                    continue  # where a value is set, only the value itself is suspect
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
                 if hanging and mutation.template in ("insert-statement", "augmented-assignment"):
                     weight *= 2.0  # a loop that never ends most often misses its update

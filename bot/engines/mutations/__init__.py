@@ -11,7 +11,8 @@ statements (``statements``), calls (``calls``), exceptions and contracts (``cont
 literals (``literals``), syntax and imports (``syntax``), operands, clamps and accumulators
 (``operands``), expressions and conditions built from the names in scope (``scope``),
 statements built from the surrounding code (``scope_statements``), containers and slices
-(``containers``), unary operators (``unary``). The tree queries they share are in ``tree``;
+(``containers``), unary operators (``unary``); ``origins`` finds where a value a suspicious
+line reads was set. The tree queries they share are in ``tree``;
 the order they are tried in is in ``priors``.
 """
 
@@ -36,7 +37,7 @@ from bot.engines.mutations.conditions import (
 )
 from bot.engines.mutations.containers import iterate_slice, wrap_in_container
 from bot.engines.mutations.contracts import exception_contract, expected_from_tests
-from bot.engines.mutations.literals import asserted_literal, constant_replacement
+from bot.engines.mutations.literals import asserted_literal, boolean_flip, constant_replacement
 from bot.engines.mutations.names import attribute_replacement, identifier_replacement, outer_names
 from bot.engines.mutations.operands import clamps, operands
 from bot.engines.mutations.operators import (
@@ -47,6 +48,7 @@ from bot.engines.mutations.operators import (
     identity_equality,
     off_by_one,
 )
+from bot.engines.mutations.origins import changes_a_literal, value_origins
 from bot.engines.mutations.priors import PRIORS, prior
 from bot.engines.mutations.scope import held_expression, scope_clause, scope_condition
 from bot.engines.mutations.scope_statements import carried_assignment, missing_return, sibling_call
@@ -73,6 +75,7 @@ __all__ = [
     "Mutation",
     "Offsets",
     "Site",
+    "changes_a_literal",
     "dump",
     "expected_from_tests",
     "import_repairs",
@@ -82,6 +85,7 @@ __all__ = [
     "source_segment",
     "statement_at",
     "syntax_repairs",
+    "value_origins",
     "walk",
 ]
 
@@ -95,6 +99,7 @@ LINE_TEMPLATES = (
     negate_condition,
     widen_narrow,
     off_by_one,
+    boolean_flip,
     constant_replacement,
     identifier_replacement,
     attribute_replacement,

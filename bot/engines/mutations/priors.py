@@ -55,6 +55,7 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "duplicate-operand": 0.2,
         "unary-operator": 0.7,
         "unary-negation": 0.35,
+        "boolean-flip": 0.8,
     },
     FailureClass.RUNTIME_SAFETY: {
         "none-guard": 1.0,
@@ -105,6 +106,7 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "duplicate-operand": 0.15,
         "unary-operator": 0.6,
         "unary-negation": 0.35,
+        "boolean-flip": 0.55,
     },
     FailureClass.CONTRACT: {
         "exception-type": 1.0,
@@ -155,6 +157,7 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "duplicate-operand": 0.15,
         "unary-operator": 0.4,
         "unary-negation": 0.25,
+        "boolean-flip": 0.6,
     },
     FailureClass.FORMAT: {
         "syntax-repair": 1.0,
