@@ -3,14 +3,12 @@ literal a value read on a suspicious line was set from elsewhere in the project.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.engines.mutations import PRIORS, Mutation, changes_a_literal, value_origins
 from bot.engines.mutations.literals import boolean_flip, constant_replacement
 from bot.engines.mutations.operators import off_by_one
 from bot.models import FailureClass, Location
-from tests.template_engine_helpers import failure, new_text, proposals
 from tests.test_mutation_families import _site, edited
+from tests.test_template_engine_order import DIALECTS, READER
 
 
 def test_a_flag_in_a_keyword_argument_and_a_getattr_default_is_flipped() -> None:
@@ -45,30 +43,6 @@ def test_constants_of_a_read_default_are_replaced_too() -> None:
     assert source.replace("size=10", "size=0") in edited(source, 2, constant_replacement)
 
 
-DIALECTS = (
-    "class Dialect:\n"
-    "    def __init__(self, name, **options):\n"
-    "        self.name = name\n"
-    "        self.separator = options.get('separator', ',')\n"
-    "        self.skip_blank = options.get('skip_blank', False)\n"
-    "\n"
-    "\n"
-    "COMMA = Dialect('comma')\n"
-)
-READER = (
-    "from dialects import COMMA\n"
-    "\n"
-    "\n"
-    "def rows(text, dialect=COMMA):\n"
-    "    out = []\n"
-    "    for line in text.splitlines():\n"
-    "        if dialect.skip_blank and not line.strip():\n"
-    "            continue\n"
-    "        out.append(line.split(dialect.separator))\n"
-    "    return out\n"
-)
-
-
 def test_the_line_that_set_a_value_the_suspicious_line_reads_is_an_origin() -> None:
     sources = {"dialects.py": DIALECTS, "reader.py": READER}
     site = Location("reader.py", 7, "rows", 0.8, "spectrum")
@@ -86,21 +60,6 @@ def test_only_literal_edits_are_made_where_a_value_is_set() -> None:
     assert changes_a_literal(text, Mutation(three, three + 1, "4", "off-by-one", "", ""))
     assert not changes_a_literal(text, Mutation(base, base + 4, "base + 1", "off-by-one", "", ""))
     assert not changes_a_literal(text, Mutation(base, base + 4, "other", "identifier", "", ""))
-
-
-def test_the_engine_flips_the_flag_where_it_was_set_among_its_first_candidates(
-    tmp_path: Path,
-) -> None:
-    sources = {"dialects.py": DIALECTS, "reader.py": READER}
-    locations = [Location("reader.py", line, "rows", 0.63, "spectrum") for line in (5, 6, 7, 9, 10)]
-    found = proposals(sources, locations, [failure(FailureClass.LOGIC, "AssertionError")], tmp_path)
-    fixed = DIALECTS.replace("'skip_blank', False", "'skip_blank', True")
-    position = [new_text(c) for c in found].index(fixed)
-    assert found[position].template == "boolean-flip"
-    assert position < 48  # within the first batch a repair screens
-    # where the value is set, nothing but its literals changes
-    origin_edits = [c for c in found if "dialects.py" in c.description]
-    assert {c.template for c in origin_edits} <= {"boolean-flip", "constant", "off-by-one"}
 
 
 def test_boolean_flips_have_priors_of_their_own() -> None:

@@ -17,8 +17,10 @@ from pathlib import PurePosixPath
 from bot.analysis.source import parse, parses_after
 from bot.engines.base import RepairContext
 from bot.engines.mutations import (
+    BASE_CASE_TEMPLATES,
     Mutation,
     Site,
+    base_case_lines,
     changes_a_literal,
     expected_from_tests,
     import_repairs,
@@ -44,6 +46,11 @@ def _numbers_one_apart(text: str) -> bool:
 
 
 PAIR_POOL = 24
+BASE_CASE_WEIGHT = 1.2  # above every prior: a base-case condition's flip is tried first
+
+
+def _recursing(context: RepairContext) -> bool:
+    return any(f.exception_type == "RecursionError" for f in context.analysis.failures)
 
 
 class TemplateEngine:
@@ -79,7 +86,31 @@ class TemplateEngine:
         sites = [(location, location.score) for location in locations]
         if any(f.exception_type == "Timeout" for f in context.analysis.failures):
             sites = self._loop_bodies(context, sites)
+        if _recursing(context):
+            sites = self._base_cases(context, sites)
         return sites + value_origins(context.sources, sites)
+
+    @staticmethod
+    def _base_cases(
+        context: RepairContext, sites: list[tuple[Location, float]]
+    ) -> list[tuple[Location, float]]:
+        """For a RecursionError, the conditions that guard the recursive calls of a suspicious
+        recursive function come first, with the score of the function's best site, for the
+        edits that change which way they decide (the lines keep their own rank for the rest)."""
+        cases: list[tuple[Location, float]] = []
+        done: set[tuple[str, int]] = set()
+        for location, score in sites:
+            tree = parse(context.sources.get(location.file, ""))
+            if tree is None:
+                continue
+            _, function = statement_at(tree, location.line)
+            if function is None or (location.file, function.lineno) in done:
+                continue
+            done.add((location.file, function.lineno))
+            for line in base_case_lines(function):
+                case = Location(location.file, line, location.function, score, "base-case")
+                cases.append((case, score))
+        return cases + sites
 
     @staticmethod
     def _loop_bodies(
@@ -142,11 +173,16 @@ class TemplateEngine:
             for mutation in mutations_at(site):
                 if location.reason == "value-origin" and not changes_a_literal(text, mutation):
                     continue  # where a value is set, only the value itself is suspect
+                if location.reason == "base-case" and mutation.template not in BASE_CASE_TEMPLATES:
+                    continue
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
                 if hanging and mutation.template in ("insert-statement", "augmented-assignment"):
                     weight *= 2.0  # a loop that never ends most often misses its update
                 if near_miss and mutation.template == "off-by-one":
                     weight *= 1.6  # expected and actual numbers one apart: a bound is off
+                if location.reason == "base-case" and mutation.template in BASE_CASE_TEMPLATES:
+                    # a recursion that does not end decided its base case the wrong way
+                    weight = max(score, 0.05) * BASE_CASE_WEIGHT
                 scored.append(
                     (-weight, mutation.size, rank, order, mutation, location.file, location)
                 )

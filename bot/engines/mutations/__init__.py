@@ -11,9 +11,9 @@ statements (``statements``), calls (``calls``), exceptions and contracts (``cont
 literals (``literals``), syntax and imports (``syntax``), operands, clamps and accumulators
 (``operands``), expressions and conditions built from the names in scope (``scope``),
 statements built from the surrounding code (``scope_statements``), containers and slices
-(``containers``), unary operators (``unary``); ``origins`` finds where a value a suspicious
-line reads was set. The tree queries they share are in ``tree``;
-the order they are tried in is in ``priors``.
+(``containers``), unary operators (``unary``). ``origins`` finds where a value a suspicious
+line reads was set, ``recursion`` the base cases of a recursive function. The tree queries
+they share are in ``tree``; the order they are tried in is in ``priors``.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from bot.engines.mutations.operators import (
 )
 from bot.engines.mutations.origins import changes_a_literal, value_origins
 from bot.engines.mutations.priors import PRIORS, prior
+from bot.engines.mutations.recursion import BASE_CASE_TEMPLATES, base_case_lines
 from bot.engines.mutations.scope import held_expression, scope_clause, scope_condition
 from bot.engines.mutations.scope_statements import carried_assignment, missing_return, sibling_call
 from bot.engines.mutations.statements import (
@@ -70,11 +71,13 @@ from bot.engines.mutations.tree import (
 from bot.engines.mutations.unary import unary_negation, unary_operator
 
 __all__ = [
+    "BASE_CASE_TEMPLATES",
     "LINE_TEMPLATES",
     "PRIORS",
     "Mutation",
     "Offsets",
     "Site",
+    "base_case_lines",
     "changes_a_literal",
     "dump",
     "expected_from_tests",
