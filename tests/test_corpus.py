@@ -67,7 +67,7 @@ TEMPLATE_HINTS = {
     "unary-operator",
     "boolean-flip",
     "base-case",
-    "imported-name",
+    "project-constant",
 }
 REQUIRED_KEYS = {"description", "failure_class", "expect", "tags", "template_hint"}
 RUN_TIMEOUT = 20.0

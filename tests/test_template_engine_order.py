@@ -84,3 +84,25 @@ def test_the_engine_flips_the_flag_where_it_was_set_among_its_first_candidates(
     # where the value is set, nothing but its literals changes
     origin_edits = [c for c in found if "dialects.py" in c.description]
     assert {c.template for c in origin_edits} <= {"boolean-flip", "constant", "off-by-one"}
+
+
+def test_the_engine_offers_the_constants_of_the_modules_a_module_imports(tmp_path: Path) -> None:
+    sources = {
+        "shop/__init__.py": "",
+        "shop/settings.py": "DEFAULT_PAGE_SIZE = 20\nMAX_PAGE_SIZE = 100\n",
+        "shop/pages.py": (
+            "from shop import settings\n"
+            "\n"
+            "\n"
+            "def page_size(requested):\n"
+            "    if requested is None:\n"
+            "        return settings.DEFAULT_PAGE_SIZE\n"
+            "    return max(1, min(requested, 50))\n"
+        ),
+    }
+    locations = [Location("shop/pages.py", line, "page_size", 0.7, "spectrum") for line in (5, 7)]
+    found = proposals(sources, locations, [failure(FailureClass.LOGIC, "AssertionError")], tmp_path)
+    fixed = sources["shop/pages.py"].replace(", 50)", ", settings.MAX_PAGE_SIZE)")
+    texts = [new_text(c) for c in found]
+    assert fixed in texts[:48]
+    assert found[texts.index(fixed)].template == "project-constant"

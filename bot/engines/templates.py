@@ -24,6 +24,7 @@ from bot.engines.mutations import (
     changes_a_literal,
     expected_from_tests,
     import_repairs,
+    module_constants,
     mutations_at,
     prior,
     statement_at,
@@ -47,6 +48,21 @@ def _numbers_one_apart(text: str) -> bool:
 
 PAIR_POOL = 24
 BASE_CASE_WEIGHT = 1.2  # above every prior: a base-case condition's flip is tried first
+
+
+def _project_constants(sources: Mapping[str, str]) -> tuple[tuple[str, str, object], ...]:
+    """(module, name, value) of every module-level constant of the code under repair; a
+    module is named as it is imported (`pkg/settings.py` and `pkg/settings/__init__.py`:
+    ``settings``)."""
+    found: list[tuple[str, str, object]] = []
+    for path, text in sources.items():
+        tree = parse(text)
+        if tree is None:
+            continue
+        module = PurePosixPath(path)
+        name = module.parent.name if module.stem == "__init__" else module.stem
+        found += [(name, constant, value) for constant, value in module_constants(tree)]
+    return tuple(found)
 
 
 def _recursing(context: RepairContext) -> bool:
@@ -149,6 +165,7 @@ class TemplateEngine:
         near_miss = any(
             _numbers_one_apart(f.message + "\n" + f.traceback) for f in context.analysis.failures
         )
+        constants = _project_constants(context.sources)
         scored: list[tuple[float, int, int, int, Mutation, str, Location]] = []
         order = 0
         for rank, (location, score) in enumerate(self._sites(context)):
@@ -169,6 +186,7 @@ class TemplateEngine:
                 expected_exceptions=expected,
                 expected_messages=messages,
                 error_message=message,
+                project_constants=constants,
             )
             for mutation in mutations_at(site):
                 if location.reason == "value-origin" and not changes_a_literal(text, mutation):

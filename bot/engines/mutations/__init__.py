@@ -11,7 +11,8 @@ statements (``statements``), calls (``calls``), exceptions and contracts (``cont
 literals (``literals``), syntax and imports (``syntax``), operands, clamps and accumulators
 (``operands``), expressions and conditions built from the names in scope (``scope``),
 statements built from the surrounding code (``scope_statements``), containers and slices
-(``containers``), unary operators (``unary``). ``origins`` finds where a value a suspicious
+(``containers``), unary operators (``unary``), names from the module's imports and constants
+from the project's modules (``project_names``). ``origins`` finds where a value a suspicious
 line reads was set, ``recursion`` the base cases of a recursive function. The tree queries
 they share are in ``tree``; the order they are tried in is in ``priors``.
 """
@@ -50,6 +51,7 @@ from bot.engines.mutations.operators import (
 )
 from bot.engines.mutations.origins import changes_a_literal, value_origins
 from bot.engines.mutations.priors import PRIORS, prior
+from bot.engines.mutations.project_names import imported_name, project_constant
 from bot.engines.mutations.recursion import BASE_CASE_TEMPLATES, base_case_lines
 from bot.engines.mutations.scope import held_expression, scope_clause, scope_condition
 from bot.engines.mutations.scope_statements import carried_assignment, missing_return, sibling_call
@@ -64,6 +66,7 @@ from bot.engines.mutations.tree import (
     Offsets,
     Site,
     dump,
+    module_constants,
     source_segment,
     statement_at,
     walk,
@@ -83,6 +86,7 @@ __all__ = [
     "expected_from_tests",
     "import_repairs",
     "insert_statement",
+    "module_constants",
     "mutations_at",
     "prior",
     "source_segment",
@@ -135,6 +139,8 @@ LINE_TEMPLATES = (
     call_arguments,
     unary_operator,
     unary_negation,
+    imported_name,
+    project_constant,
 )
 
 

@@ -56,6 +56,8 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "unary-operator": 0.7,
         "unary-negation": 0.35,
         "boolean-flip": 0.8,
+        "imported-name": 0.6,
+        "project-constant": 0.55,
     },
     FailureClass.RUNTIME_SAFETY: {
         "none-guard": 1.0,
@@ -107,6 +109,8 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "unary-operator": 0.6,
         "unary-negation": 0.35,
         "boolean-flip": 0.55,
+        "imported-name": 0.5,
+        "project-constant": 0.35,
     },
     FailureClass.CONTRACT: {
         "exception-type": 1.0,
@@ -158,6 +162,8 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
         "unary-operator": 0.4,
         "unary-negation": 0.25,
         "boolean-flip": 0.6,
+        "imported-name": 0.7,
+        "project-constant": 0.45,
     },
     FailureClass.FORMAT: {
         "syntax-repair": 1.0,

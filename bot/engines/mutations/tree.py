@@ -105,6 +105,9 @@ class Site:
     expected_exceptions: tuple[str, ...]  # from the failing tests' pytest.raises
     expected_messages: tuple[str, ...]  # from pytest.raises(match=...)
     error_message: str  # the failure's message (e.g. "cannot import name 'x' from 'm'")
+    # (module, name, value) of the constants the project's modules define at module level
+    # (`DEFAULT_TIMEOUT = 30` in settings.py: ("settings", "DEFAULT_TIMEOUT", 30))
+    project_constants: tuple[tuple[str, str, object], ...] = ()
 
 
 class Offsets:
@@ -286,6 +289,31 @@ def module_names(tree: ast.Module) -> list[str]:
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.extend((a.asname or a.name).split(".")[0] for a in node.names)
     return names
+
+
+CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+
+
+def module_constants(tree: ast.Module) -> list[tuple[str, object]]:
+    """(name, value) of the module's constants: upper-case names assigned a literal number or
+    string at module level (`DEFAULT_TIMEOUT = 30`)."""
+    found: list[tuple[str, object]] = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and CONSTANT_NAME.match(target.id)):
+            continue
+        try:
+            literal = ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(literal, int | float | str) and not isinstance(literal, bool):
+            found.append((target.id, literal))
+    return found
 
 
 def constants(function: ast.AST | None, kind: type) -> list[object]:
