@@ -60,6 +60,9 @@ def test_only_literal_edits_are_made_where_a_value_is_set() -> None:
     assert changes_a_literal(text, Mutation(three, three + 1, "4", "off-by-one", "", ""))
     assert not changes_a_literal(text, Mutation(base, base + 4, "base + 1", "off-by-one", "", ""))
     assert not changes_a_literal(text, Mutation(base, base + 4, "other", "identifier", "", ""))
+    named = 'self.many = getattr(meta, "many", False)\n'
+    key = named.index('"many"')
+    assert not changes_a_literal(named, Mutation(key, key + 6, "'fields'", "constant", "", ""))
 
 
 def test_boolean_flips_have_priors_of_their_own() -> None:

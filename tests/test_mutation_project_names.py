@@ -9,17 +9,18 @@ from bot.engines.mutations import LINE_TEMPLATES, PRIORS, Offsets, Site, stateme
 from bot.engines.mutations.project_names import imported_name, project_constant
 from bot.engines.mutations.tree import module_constants
 from bot.models import FailureClass
+from tests.test_mutation_families import Template
 
 SETTINGS = "DEFAULT_TIMEOUT = 30\nMAX_RETRIES = 5\nUSER_AGENT = 'fetcher/1.0'\nDEBUG = False\n"
 PROJECT = tuple(("settings", name, value) for name, value in module_constants(ast.parse(SETTINGS)))
 
 
-def edited(source: str, line: int, template: object) -> list[str]:
+def edited(source: str, line: int, template: Template) -> list[str]:
     tree = ast.parse(source)
     statement, function = statement_at(tree, line)
     assert statement is not None
     site = Site(source, tree, line, statement, function, FailureClass.LOGIC, (), (), "", PROJECT)
-    texts = [m.apply(source) for m in template(site, Offsets(source))]  # type: ignore[operator]
+    texts = [m.apply(source) for m in template(site, Offsets(source))]
     for text in texts:
         ast.parse(text)
     return texts

@@ -28,8 +28,9 @@ MOST_ORIGINS = 8
 
 
 def changes_a_literal(text: str, mutation: Mutation) -> bool:
-    """Whether ``mutation`` changes a literal value and nothing else: a number, a flag or a
-    string replaced, or the sign of a number."""
+    """Whether ``mutation`` changes a literal value and nothing else: a number or a flag
+    replaced, or the sign of a number. Strings are left alone: where options are read, most
+    are the options' names (`getattr(meta, "many", False)`)."""
     if mutation.template not in ORIGIN_TEMPLATES:
         return False
     if mutation.template.startswith("unary-"):
@@ -38,7 +39,7 @@ def changes_a_literal(text: str, mutation: Mutation) -> bool:
         value = ast.literal_eval(text[mutation.start : mutation.end])
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False
-    return isinstance(value, bool | int | float | str)
+    return isinstance(value, bool | int | float)
 
 
 def value_origins(
