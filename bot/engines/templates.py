@@ -35,6 +35,7 @@ from bot.models import Candidate, FailureClass, FileEdit, Location
 
 TOP_LOCATIONS = 14
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?![\w.])")
+_ASSIGNED_CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9_]*\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
 def _numbers_one_apart(text: str) -> bool:
@@ -56,6 +57,8 @@ def _project_constants(sources: Mapping[str, str]) -> tuple[tuple[str, str, obje
     ``settings``)."""
     found: list[tuple[str, str, object]] = []
     for path, text in sources.items():
+        if not _ASSIGNED_CONSTANT.search(text):
+            continue  # parse only the modules that may define one
         tree = parse(text)
         if tree is None:
             continue

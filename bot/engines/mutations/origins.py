@@ -11,6 +11,7 @@ literal are added as sites of their own, where only the literal may change.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 
 from bot.analysis.source import parse
@@ -45,24 +46,33 @@ def changes_a_literal(text: str, mutation: Mutation) -> bool:
 def value_origins(
     sources: Mapping[str, str], sites: list[tuple[Location, float]]
 ) -> list[tuple[Location, float]]:
-    """Sites for the statements that set, with a literal, a name the top sites read."""
+    """Sites for the statements that set, with a literal, a name the top sites read; each
+    ranked after the best site that reads it. A project's files are each parsed once, and only
+    those whose text sets one of the names."""
+    best: dict[str, float] = {}
+    for location, score in sites[:READING_SITES]:
+        for name in _names_read(sources.get(location.file, ""), location.line):
+            best[name] = max(best.get(name, 0.0), score)
+    if not best:
+        return []
+    setting = re.compile(
+        r"\b(?:" + "|".join(map(re.escape, sorted(best))) + r")\s*(?::[^=\n]*)?=(?!=)"
+    )
     known = {(location.file, location.line) for location, _ in sites}
     found: list[tuple[Location, float]] = []
-    for location, score in sites[:READING_SITES]:
-        names = _names_read(sources.get(location.file, ""), location.line)
-        if not names:
+    for path, text in sources.items():
+        if not setting.search(text):
             continue
-        for path, text in sources.items():
-            tree = parse(text)
-            if tree is None:
-                continue
-            for line in _setting_lines(tree, names):
-                if (path, line) in known or len(found) >= MOST_ORIGINS:
-                    continue
+        tree = parse(text)
+        if tree is None:
+            continue
+        for line, name in _setting_lines(tree, set(best)):
+            if (path, line) not in known:
                 known.add((path, line))
-                origin = Location(path, line, "", score * ORIGIN_WEIGHT, "value-origin")
+                origin = Location(path, line, "", best[name] * ORIGIN_WEIGHT, "value-origin")
                 found.append((origin, origin.score))
-    return found
+    found.sort(key=lambda item: -item[1])
+    return found[:MOST_ORIGINS]
 
 
 def _names_read(text: str, line: int) -> set[str]:
@@ -85,17 +95,18 @@ def _names_read(text: str, line: int) -> set[str]:
     return names - {"self", "cls"}
 
 
-def _setting_lines(tree: ast.Module, names: set[str]) -> list[int]:
-    """Lines that set an attribute named in ``names`` (`obj.name = ...`), or a class field of
-    that name (`name: bool = True`), to an expression that holds a literal."""
+def _setting_lines(tree: ast.Module, names: set[str]) -> list[tuple[int, str]]:
+    """(line, name) of the statements that set an attribute named in ``names`` (`obj.name =
+    ...`), or a class field of that name (`name: bool = True`), to an expression that holds a
+    literal. The module is walked without the shared cache: it may be any file of the project."""
     fields = {
         id(statement)
-        for node in walk(tree)
+        for node in ast.walk(tree)
         if isinstance(node, ast.ClassDef)
         for statement in node.body
     }
-    lines: list[int] = []
-    for node in walk(tree):
+    lines: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -104,19 +115,24 @@ def _setting_lines(tree: ast.Module, names: set[str]) -> list[int]:
             continue
         if not _holds_literal(value):
             continue
-        if any(_sets(target, names, id(node) in fields) for target in targets):
-            lines.append(node.lineno)
+        for target in targets:
+            name = _set_name(target, id(node) in fields)
+            if name in names:
+                lines.append((node.lineno, name))
+                break
     return lines
 
 
-def _sets(target: ast.expr, names: set[str], in_class_body: bool) -> bool:
+def _set_name(target: ast.expr, in_class_body: bool) -> str:
     if isinstance(target, ast.Attribute):
-        return target.attr in names
-    return in_class_body and isinstance(target, ast.Name) and target.id in names
+        return target.attr
+    if in_class_body and isinstance(target, ast.Name):
+        return target.id
+    return ""
 
 
 def _holds_literal(value: ast.expr) -> bool:
     return any(
         isinstance(node, ast.Constant) and isinstance(node.value, bool | int | float | str)
-        for node in walk(value)
+        for node in ast.walk(value)
     )
