@@ -64,6 +64,10 @@ TEMPLATE_HINTS = {
     "asserted-literal",
     "call-variant",
     "call-argument",
+    "unary-operator",
+    "boolean-flip",
+    "base-case",
+    "project-constant",
 }
 REQUIRED_KEYS = {"description", "failure_class", "expect", "tags", "template_hint"}
 RUN_TIMEOUT = 20.0

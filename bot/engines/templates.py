@@ -17,19 +17,25 @@ from pathlib import PurePosixPath
 from bot.analysis.source import parse, parses_after
 from bot.engines.base import RepairContext
 from bot.engines.mutations import (
+    BASE_CASE_TEMPLATES,
     Mutation,
     Site,
+    base_case_lines,
+    changes_a_literal,
     expected_from_tests,
     import_repairs,
+    module_constants,
     mutations_at,
     prior,
     statement_at,
     syntax_repairs,
+    value_origins,
 )
 from bot.models import Candidate, FailureClass, FileEdit, Location
 
 TOP_LOCATIONS = 14
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?![\w.])")
+_ASSIGNED_CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9_]*\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
 def _numbers_one_apart(text: str) -> bool:
@@ -42,6 +48,28 @@ def _numbers_one_apart(text: str) -> bool:
 
 
 PAIR_POOL = 24
+BASE_CASE_WEIGHT = 1.2  # above every prior: a base-case condition's flip is tried first
+
+
+def _project_constants(sources: Mapping[str, str]) -> tuple[tuple[str, str, object], ...]:
+    """(module, name, value) of every module-level constant of the code under repair; a
+    module is named as it is imported (`pkg/settings.py` and `pkg/settings/__init__.py`:
+    ``settings``)."""
+    found: list[tuple[str, str, object]] = []
+    for path, text in sources.items():
+        if not _ASSIGNED_CONSTANT.search(text):
+            continue  # parse only the modules that may define one
+        tree = parse(text)
+        if tree is None:
+            continue
+        module = PurePosixPath(path)
+        name = module.parent.name if module.stem == "__init__" else module.stem
+        found += [(name, constant, value) for constant, value in module_constants(tree)]
+    return tuple(found)
+
+
+def _recursing(context: RepairContext) -> bool:
+    return any(f.exception_type == "RecursionError" for f in context.analysis.failures)
 
 
 class TemplateEngine:
@@ -77,7 +105,31 @@ class TemplateEngine:
         sites = [(location, location.score) for location in locations]
         if any(f.exception_type == "Timeout" for f in context.analysis.failures):
             sites = self._loop_bodies(context, sites)
-        return sites
+        if _recursing(context):
+            sites = self._base_cases(context, sites)
+        return sites + value_origins(context.sources, sites)
+
+    @staticmethod
+    def _base_cases(
+        context: RepairContext, sites: list[tuple[Location, float]]
+    ) -> list[tuple[Location, float]]:
+        """For a RecursionError, the conditions that guard the recursive calls of a suspicious
+        recursive function come first, with the score of the function's best site, for the
+        edits that change which way they decide (the lines keep their own rank for the rest)."""
+        cases: list[tuple[Location, float]] = []
+        done: set[tuple[str, int]] = set()
+        for location, score in sites:
+            tree = parse(context.sources.get(location.file, ""))
+            if tree is None:
+                continue
+            _, function = statement_at(tree, location.line)
+            if function is None or (location.file, function.lineno) in done:
+                continue
+            done.add((location.file, function.lineno))
+            for line in base_case_lines(function):
+                case = Location(location.file, line, location.function, score, "base-case")
+                cases.append((case, score))
+        return cases + sites
 
     @staticmethod
     def _loop_bodies(
@@ -116,6 +168,7 @@ class TemplateEngine:
         near_miss = any(
             _numbers_one_apart(f.message + "\n" + f.traceback) for f in context.analysis.failures
         )
+        constants = _project_constants(context.sources)
         scored: list[tuple[float, int, int, int, Mutation, str, Location]] = []
         order = 0
         for rank, (location, score) in enumerate(self._sites(context)):
@@ -136,13 +189,21 @@ class TemplateEngine:
                 expected_exceptions=expected,
                 expected_messages=messages,
                 error_message=message,
+                project_constants=constants,
             )
             for mutation in mutations_at(site):
+                if location.reason == "value-origin" and not changes_a_literal(text, mutation):
+                    continue  # where a value is set, only the value itself is suspect
+                if location.reason == "base-case" and mutation.template not in BASE_CASE_TEMPLATES:
+                    continue
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
                 if hanging and mutation.template in ("insert-statement", "augmented-assignment"):
                     weight *= 2.0  # a loop that never ends most often misses its update
                 if near_miss and mutation.template == "off-by-one":
                     weight *= 1.6  # expected and actual numbers one apart: a bound is off
+                if location.reason == "base-case" and mutation.template in BASE_CASE_TEMPLATES:
+                    # a recursion that does not end decided its base case the wrong way
+                    weight = max(score, 0.05) * BASE_CASE_WEIGHT
                 scored.append(
                     (-weight, mutation.size, rank, order, mutation, location.file, location)
                 )

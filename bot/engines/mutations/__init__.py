@@ -11,8 +11,10 @@ statements (``statements``), calls (``calls``), exceptions and contracts (``cont
 literals (``literals``), syntax and imports (``syntax``), operands, clamps and accumulators
 (``operands``), expressions and conditions built from the names in scope (``scope``),
 statements built from the surrounding code (``scope_statements``), containers and slices
-(``containers``). The tree queries they share are in ``tree``; the order they are tried in is
-in ``priors``.
+(``containers``), unary operators (``unary``), names from the module's imports and constants
+from the project's modules (``project_names``). ``origins`` finds where a value a suspicious
+line reads was set, ``recursion`` the base cases of a recursive function. The tree queries
+they share are in ``tree``; the order they are tried in is in ``priors``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from bot.engines.mutations.conditions import (
 )
 from bot.engines.mutations.containers import iterate_slice, wrap_in_container
 from bot.engines.mutations.contracts import exception_contract, expected_from_tests
-from bot.engines.mutations.literals import asserted_literal, constant_replacement
+from bot.engines.mutations.literals import asserted_literal, boolean_flip, constant_replacement
 from bot.engines.mutations.names import attribute_replacement, identifier_replacement, outer_names
 from bot.engines.mutations.operands import clamps, operands
 from bot.engines.mutations.operators import (
@@ -47,7 +49,10 @@ from bot.engines.mutations.operators import (
     identity_equality,
     off_by_one,
 )
+from bot.engines.mutations.origins import changes_a_literal, value_origins
 from bot.engines.mutations.priors import PRIORS, prior
+from bot.engines.mutations.project_names import imported_name, project_constant
+from bot.engines.mutations.recursion import BASE_CASE_TEMPLATES, base_case_lines
 from bot.engines.mutations.scope import held_expression, scope_clause, scope_condition
 from bot.engines.mutations.scope_statements import carried_assignment, missing_return, sibling_call
 from bot.engines.mutations.statements import (
@@ -61,26 +66,33 @@ from bot.engines.mutations.tree import (
     Offsets,
     Site,
     dump,
+    module_constants,
     source_segment,
     statement_at,
     walk,
 )
+from bot.engines.mutations.unary import unary_negation, unary_operator
 
 __all__ = [
+    "BASE_CASE_TEMPLATES",
     "LINE_TEMPLATES",
     "PRIORS",
     "Mutation",
     "Offsets",
     "Site",
+    "base_case_lines",
+    "changes_a_literal",
     "dump",
     "expected_from_tests",
     "import_repairs",
     "insert_statement",
+    "module_constants",
     "mutations_at",
     "prior",
     "source_segment",
     "statement_at",
     "syntax_repairs",
+    "value_origins",
     "walk",
 ]
 
@@ -94,6 +106,7 @@ LINE_TEMPLATES = (
     negate_condition,
     widen_narrow,
     off_by_one,
+    boolean_flip,
     constant_replacement,
     identifier_replacement,
     attribute_replacement,
@@ -124,6 +137,10 @@ LINE_TEMPLATES = (
     asserted_literal,
     sibling_method,
     call_arguments,
+    unary_operator,
+    unary_negation,
+    imported_name,
+    project_constant,
 )
 
 

@@ -14,20 +14,39 @@ from bot.engines.mutations.tree import (
     Site,
     constants,
     expressions,
+    read_defaults,
 )
 
 
-def constant_replacement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
-    for node in expressions(site.statement):
-        if not isinstance(node, ast.Constant):
+def boolean_flip(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """`True` <-> `False` wherever the statement writes one (`getattr(meta, "many", True)`,
+    `f(x, strict=True)`), and in the default of a parameter it reads (`def f(a, flag=True)`
+    when the line reads ``flag``)."""
+    for node in [*expressions(site.statement), *read_defaults(site)]:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, bool)):
             continue
+        start, end = offsets.span(node)
+        source = site.text[start:end]
+        new = repr(not node.value)
+        yield Mutation(
+            start,
+            end,
+            new,
+            "boolean-flip",
+            f"`{source}` -> `{new}`",
+            "a flag had the wrong value",
+        )
+
+
+def constant_replacement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    for node in [*expressions(site.statement), *read_defaults(site)]:
+        if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+            continue  # booleans are flipped by boolean_flip
         start, end = offsets.span(node)
         source = site.text[start:end]
         value = node.value
         options: list[str] = []
-        if value is True or value is False:
-            options = [repr(not value)]
-        elif value is None:
+        if value is None:
             options = ["0", "[]", "''"]
         elif isinstance(value, int):
             options = [repr(v) for v in constants(site.function, int) if v != value]

@@ -255,8 +255,10 @@ def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                     "an index or bound was off by one",
                 )
             continue
-        if isinstance(expression, ast.Constant) and not isinstance(expression.value, int | float):
-            continue
+        if isinstance(expression, ast.Constant) and (
+            not isinstance(expression.value, int | float) or isinstance(expression.value, bool)
+        ):
+            continue  # `True + 1` is not a bound: a flag is flipped by boolean_flip
         if (
             isinstance(expression, ast.BinOp)
             and isinstance(expression.op, ast.Add | ast.Sub)

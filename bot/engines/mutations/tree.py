@@ -105,6 +105,9 @@ class Site:
     expected_exceptions: tuple[str, ...]  # from the failing tests' pytest.raises
     expected_messages: tuple[str, ...]  # from pytest.raises(match=...)
     error_message: str  # the failure's message (e.g. "cannot import name 'x' from 'm'")
+    # (module, name, value) of the constants the project's modules define at module level
+    # (`DEFAULT_TIMEOUT = 30` in settings.py: ("settings", "DEFAULT_TIMEOUT", 30))
+    project_constants: tuple[tuple[str, str, object], ...] = ()
 
 
 class Offsets:
@@ -152,6 +155,43 @@ def expressions(statement: ast.stmt) -> list[ast.AST]:
     for root in header_nodes(statement):
         found.extend(node for node in walk(root) if hasattr(node, "end_col_offset"))
     return found
+
+
+def parameter_defaults(
+    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+) -> list[tuple[str, ast.expr]]:
+    """(parameter, default) of every parameter of ``function`` that has a default."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(
+        zip(
+            [a.arg for a in positional[len(positional) - len(arguments.defaults) :]],
+            arguments.defaults,
+            strict=True,
+        )
+    )
+    pairs += [
+        (a.arg, d)
+        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+        if d is not None
+    ]
+    return pairs
+
+
+def read_defaults(site: Site) -> list[ast.expr]:
+    """The defaults of the parameters the statement reads (`if strict:` in `def f(x,
+    strict=True)` reads the default `True`); on a `def` line, all the function's defaults."""
+    statement = site.statement
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [default for _, default in parameter_defaults(statement)]
+    if site.function is None:
+        return []
+    read = {
+        node.id
+        for node in expressions(statement)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    return [default for name, default in parameter_defaults(site.function) if name in read]
 
 
 def segment(text: str, offsets: Offsets, node: ast.AST) -> str:
@@ -249,6 +289,31 @@ def module_names(tree: ast.Module) -> list[str]:
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.extend((a.asname or a.name).split(".")[0] for a in node.names)
     return names
+
+
+CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+
+
+def module_constants(tree: ast.Module) -> list[tuple[str, object]]:
+    """(name, value) of the module's constants: upper-case names assigned a literal number or
+    string at module level (`DEFAULT_TIMEOUT = 30`)."""
+    found: list[tuple[str, object]] = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and CONSTANT_NAME.match(target.id)):
+            continue
+        try:
+            literal = ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(literal, int | float | str) and not isinstance(literal, bool):
+            found.append((target.id, literal))
+    return found
 
 
 def constants(function: ast.AST | None, kind: type) -> list[object]:

@@ -1,0 +1,1 @@
+"""A product catalogue API: listing products page by page."""
