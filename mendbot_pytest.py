@@ -809,6 +809,9 @@ def _brief_failure(excinfo: Any, style: Any = None) -> str:
         return str(getattr(excinfo, "typename", "error"))
 
 
+FIRST_TARGETS = 5  # failing tests a candidate must fix one of before the rest are run
+
+
 def _run_items(
     items: list[Any],
     targets: list[str],
@@ -826,6 +829,12 @@ def _run_items(
     # so fixtures of a wider scope (module, class, session) are set up once for the tests
     # that share them and torn down only when the next test does not. The last planned test
     # tears everything down, as the end of a session does.
+    if not run_all and len(targets) > FIRST_TARGETS:
+        # the first few are spread over the list: failing tests of one file often fail alike
+        first = list(
+            dict.fromkeys(targets[i * len(targets) // FIRST_TARGETS] for i in range(FIRST_TARGETS))
+        )
+        targets = first + [t for t in targets if t not in first]
     planned = [n for n in dict.fromkeys([*targets, *guards]) if n in by_id]
     following = dict(itertools.pairwise(planned))  # the last one has none
 
@@ -874,12 +883,16 @@ def _run_items(
         if tracer is not None:
             found["coverage"] = tracer.save()
         return found
-    for target in targets:
+    for position, target in enumerate(targets, 1):
         outcome = run_one(target)
         if outcome == "passed":
             fixed.append(target)
         elif outcome == "timeout":
             break  # a candidate that hangs is out; the other targets would only cost time
+        if not fixed and position >= FIRST_TARGETS and len(targets) > FIRST_TARGETS:
+            # a bug with hundreds of failing tests: a candidate that fixes none of the first
+            # few is out without running them all (a partial fix of a later few is missed)
+            break
     broken: list[str] = []
     if fixed:
         for nodeid in guards:

@@ -320,3 +320,40 @@ def test_screening_reports_outcomes_as_pytest_decides_them(
     plain = before[nodeids[0]][1]
     assert plain.startswith("AssertionError: assert 0 == 10") and "calc.py" not in plain
     assert before[nodeids[3]][1] == "LookupError: no fixture today"
+
+
+def test_a_candidate_that_fixes_none_of_the_first_failing_tests_is_not_run_on_the_rest(
+    make_repo: Callable[..., Path],
+) -> None:
+    """A bug with many failing tests: a candidate is judged on a few of them, spread over
+    the list, before the others run. This one would hang on the last failing test."""
+    root = make_repo(
+        {
+            "scale.py": "def scale(x):\n    return x * 3\n",
+            "tests/test_scale.py": (
+                "import pytest\nfrom scale import scale\n\n\n"
+                "@pytest.mark.parametrize('x', range(1, 13))\n"
+                "def test_scale(x):\n    assert scale(x) == 2 * x\n"
+            ),
+        }
+    )
+    runner = TestRunner(LocalSandbox(), root, root, autoload=False)
+    try:
+        baseline = runner.run(timeout=60, per_test_timeout=5)
+        assert len(baseline.failing) == 12
+        selection = Everything(baseline.failing, baseline.passing)
+        hangs_last = edit(
+            "hangs-last",
+            "scale.py",
+            "def scale(x):\n    while x == 12:\n        pass\n    return x * 4\n",
+        )
+        right = edit("right", "scale.py", "def scale(x):\n    return x * 2\n")
+        validator = Validator(runner, workspace_of(root), "fast", workers=2, test_timeout=5)
+        wrong, fixed = validator.screen(
+            [hangs_last, right], selection, baseline, stop_at_first=False
+        )
+        assert wrong is not None and not wrong.accepted
+        assert wrong.reason == "the failing tests still fail" and not wrong.timed_out
+        assert fixed is not None and fixed.accepted and len(fixed.fixed) == 12
+    finally:
+        runner.close()
