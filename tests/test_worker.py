@@ -6,7 +6,6 @@ committed tree beside the proof run. Real repositories, real pytest, real proces
 from __future__ import annotations
 
 import contextlib
-
 import os
 import signal
 import subprocess
