@@ -53,6 +53,48 @@ import mendbot_writes
 TIMEOUT_MARK = "mendbot-timeout"
 
 
+def _import_from_the_tree() -> None:
+    """Make the project import from the tree the tests run in, not from the user's checkout.
+
+    A project installed in its environment in development mode (``pip install -e .``: a
+    ``.pth`` path or an editable finder's mapping) points at the user's checkout, so the tests
+    would import the code there, whatever mendbot changed in its own worktree. The paths that
+    lie in the checkout (``MENDBOT_CHECKOUT``) are moved to the same place in the tree
+    (``MENDBOT_TREE``) before the tests import anything of the project."""
+    checkout, tree = os.environ.get("MENDBOT_CHECKOUT", ""), os.environ.get("MENDBOT_TREE", "")
+    if not checkout or not tree:
+        return
+    checkout, tree = os.path.realpath(checkout), os.path.realpath(tree)
+    if checkout == tree:
+        return
+
+    environment = {os.path.realpath(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix)}
+
+    def moved(path: str) -> str:
+        if not path or not os.path.isabs(path):
+            return path
+        real = os.path.realpath(path)
+        if any(real == e or real.startswith(e + os.sep) for e in environment):
+            return path  # the environment itself (a .venv in the checkout) stays where it is
+        relative = os.path.relpath(real, checkout)
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            return path
+        there = tree if relative == os.curdir else os.path.join(tree, relative)
+        return there if os.path.exists(there) else path
+
+    sys.path[:] = [moved(entry) for entry in sys.path]
+    for name, module in list(sys.modules.items()):
+        mapping = getattr(module, "MAPPING", None) if name.startswith("__editable__") else None
+        if isinstance(mapping, dict):  # setuptools' editable finder: package -> its folder
+            for key, value in list(mapping.items()):
+                if isinstance(value, str):
+                    mapping[key] = moved(value)
+    sys.path_importer_cache.clear()
+
+
+_import_from_the_tree()
+
+
 class TestTimeout(BaseException):
     """Raised in a test that ran past --mendbot-test-timeout."""
 

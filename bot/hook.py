@@ -303,7 +303,12 @@ def _check(
     described = tuple(related.describe()) if related.tests else ("all tests (--all)",)
     progress.stage("related tests", f"running {len(related.tests) or 'all'} test file(s)")
     runner = TestRunner(
-        sandbox, export, project_dir, settings.pytest_args, autoload=settings.plugin_autoload
+        sandbox,
+        export,
+        project_dir,
+        settings.pytest_args,
+        autoload=settings.plugin_autoload,
+        checkout=run.top,
     )
     try:
         check = runner.run(

@@ -133,6 +133,7 @@ def _open_run(
         workspace.project_dir,
         settings.pytest_args,
         autoload=settings.plugin_autoload,
+        checkout=workspace.repo_root,
     )
     # the screening worker compares complete candidates with the probe when it can
     shutil.copy2(probe_plugin.__file__, runner.support_dir / f"{PROBE_MODULE}.py")

@@ -621,3 +621,47 @@ def test_clock_times_in_any_date_format_are_unstable_parts_of_an_id() -> None:
         "t.py::test_ratio[3:4]": "t.py::test_ratio[3:4]",  # neither is a ratio
     }
     assert {nodeid: stable_nodeid(nodeid) for nodeid in ids} == ids
+
+
+TESTS_OF_CALC = "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+
+
+def test_a_project_installed_in_development_mode_is_repaired_in_the_worktree(
+    make_repo: Callable[..., Path], run_cli: Callable[..., CliResult]
+) -> None:
+    """`pip install -e .` puts the user's checkout on the environment's path (a .pth file
+    here, as hatchling writes it): the tests mendbot runs in its worktree must import the
+    worktree's code, or no candidate could ever change what they see."""
+    root = make_repo(
+        {
+            ".gitignore": ".venv/\n",
+            "src/calc/__init__.py": "def double(x):\n    return x * 3\n",
+            "tests/test_calc.py": TESTS_OF_CALC,
+        }
+    )
+    venv = root / ".venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+    )
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    Path(site, "_calc_editable.pth").write_text(str(root / "src") + "\n")
+    plain = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert plain.returncode == 1 and "1 failed" in plain.stdout
+    result = run_cli("fix", "--json", cwd=root)
+    report = result.json()
+    assert report["status"] == "fixed", report.get("reason")
+    assert "src/calc/__init__.py" in report["diff"] and "x * 2" in report["diff"]
+    # the user's checkout is as it was: mendbot worked in its own tree
+    assert (root / "src/calc/__init__.py").read_text() == "def double(x):\n    return x * 3\n"

@@ -346,6 +346,7 @@ class FinalRunsJob:
                         tree / project_subdir if project_subdir else tree,
                         runner.pytest_args,
                         autoload=runner.autoload,
+                        checkout=runner.checkout,
                     )
                     if self._cancelled:
                         self.runner.cancel()

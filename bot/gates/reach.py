@@ -136,7 +136,12 @@ def run_at(
         export_tree(runner.root, commit, tree)
         relative = runner.project_dir.relative_to(runner.root)
         other = TestRunner(
-            runner.sandbox, tree, tree / relative, runner.pytest_args, autoload=runner.autoload
+            runner.sandbox,
+            tree,
+            tree / relative,
+            runner.pytest_args,
+            autoload=runner.autoload,
+            checkout=runner.checkout,
         )
         try:
             return other.run(

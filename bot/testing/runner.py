@@ -51,6 +51,9 @@ class TestRunner:
     project_dir: Path
     pytest_args: tuple[str, ...] = ()
     autoload: bool = True  # False: PYTEST_DISABLE_PLUGIN_AUTOLOAD, loading only what is needed
+    # the user's repository when ``root`` is a copy of it: the tests import the project from
+    # ``root`` even where its environment installed it from the checkout (``pip install -e``)
+    checkout: Path | None = None
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mendbot-run-")))
     coverage_available: bool = True
     runs: int = 0
@@ -112,6 +115,8 @@ class TestRunner:
     ) -> SandboxCommand:
         if not self.autoload:
             env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        if self.checkout is not None:
+            env = {**env, "MENDBOT_CHECKOUT": str(self.checkout), "MENDBOT_TREE": str(self.root)}
         return SandboxCommand(
             argv=[PYTHON_PLACEHOLDER, "-m", "pytest", *PYTEST_BASE, *argv],
             root=self.root,
