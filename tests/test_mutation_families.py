@@ -381,3 +381,18 @@ def test_every_other_arithmetic_operator_comes_after_the_likely_ones() -> None:
     assert bitwise.replace("|", "/") in [
         m.apply(bitwise) for m in binary_operator(*_site(bitwise, 2))
     ]
+
+
+def test_a_number_off_by_a_power_of_ten() -> None:
+    from bot.engines.mutations.literals import literal_magnitude
+
+    source = "def suffix(value):\n    return value % 10 in (11, 12, 13)\n"
+    found = edited(source, 2, literal_magnitude)
+    assert source.replace("value % 10", "value % 100") in found
+    assert source.replace("(11, 12", "(110, 12") in found
+    assert source.replace("value % 10", "value % 1") in found
+    # small numbers are off by one, not by ten: no edit of them
+    small = "def f(x):\n    return x + 3\n"
+    assert edited(small, 2, literal_magnitude) == []
+    seconds = "def ms(value):\n    return value * 1000.0\n"
+    assert seconds.replace("1000.0", "100.0") in edited(seconds, 2, literal_magnitude)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from bot.analysis.classify import is_test_path
-from bot.analysis.source import enclosing_function, function_spans, parse
+from bot.analysis.source import enclosing_function, function_spans, parse, statement_starts
 from bot.models import Failure, FailureClass, Location, TestRun
 
 TRACEBACK_WEIGHT = 1.0
@@ -117,6 +117,7 @@ def localize(
         for failure in failures:
             for frame in failure.frames:
                 add((frame.file, frame.line), TRACEBACK_WEIGHT, "traceback")
+    scores, reasons = _by_statement(scores, reasons, sources)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return tuple(
         Location(
@@ -128,3 +129,19 @@ def localize(
         )
         for (file, line), score in ranked
     )
+
+
+def _by_statement(
+    scores: Mapping[tuple[str, int], float],
+    reasons: Mapping[tuple[str, int], str],
+    sources: Mapping[str, str],
+) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], str]]:
+    """Scores per statement (its first line): the lines of one statement written over
+    several lines would otherwise take as many of the places the engines try first."""
+    merged: dict[tuple[str, int], float] = {}
+    why: dict[tuple[str, int], str] = {}
+    for (file, line), score in scores.items():
+        key = (file, statement_starts(sources[file]).get(line, line))
+        if score > merged.get(key, -1.0):
+            merged[key], why[key] = score, reasons[(file, line)]
+    return merged, why

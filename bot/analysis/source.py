@@ -159,3 +159,24 @@ def compile_error(old: str, new: str, path: str) -> str:
     except (SyntaxError, ValueError) as error:
         return str(error)
     return ""
+
+
+@lru_cache(maxsize=64)
+def statement_starts(text: str) -> dict[int, int]:
+    """Line -> the first line of the innermost statement that holds it (for a compound
+    statement, its header: ``if``, ``for``, ``def`` and their continuation lines). A
+    statement written over several lines is one place to repair, not one per line."""
+    tree = parse(text)
+    starts: dict[int, int] = {}
+    if tree is None:
+        return starts
+    for node in ast.walk(tree):  # outer statements first: inner ones overwrite their lines
+        if not isinstance(node, ast.stmt):
+            continue
+        last = node.end_lineno or node.lineno
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            last = max(node.lineno, body[0].lineno - 1)  # the header only
+        for line in range(node.lineno, last + 1):
+            starts[line] = node.lineno
+    return starts

@@ -7,9 +7,10 @@ Partial fixes are kept in reserve: those that make some of the round's failing t
 but leave others failing, including a change on a line only some of them run (it cannot
 reach the others). A candidate that fixes them all is preferred: only when none turns up
 within ``PARTIAL_PATIENCE`` more batches (or most of the budget) are the best partial ones
-proven. A project with two bugs still gets its first fix early, and a single bug whose
-failing tests take different paths is not "fixed" on the path of one of them (a change
-there would be kept, and the next round would have to repair on top of it)."""
+proven. Two partial rounds can add up to code the tests pass and nobody meant (a modulus
+`% 10` for `% 100` became `// 10 in (11, 1, 13)` when partial fixes were proven sooner).
+Failing tests that never enter the changed function belong to another bug and do not make
+a candidate partial, so a project with two bugs still gets its first fix early."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from bot.validate import complete
 
 RANK_SLICE = 16
 # batches screened after the first partial fix before the partial ones are proven
-PARTIAL_PATIENCE = 3
+PARTIAL_PATIENCE = 6
 PARTIAL_PROVEN = 3  # partial fixes proven at a time, best first
 
 

@@ -38,7 +38,12 @@ from bot.engines.mutations.conditions import (
 )
 from bot.engines.mutations.containers import iterate_slice, wrap_in_container
 from bot.engines.mutations.contracts import exception_contract, expected_from_tests
-from bot.engines.mutations.literals import asserted_literal, boolean_flip, constant_replacement
+from bot.engines.mutations.literals import (
+    asserted_literal,
+    boolean_flip,
+    constant_replacement,
+    literal_magnitude,
+)
 from bot.engines.mutations.names import attribute_replacement, identifier_replacement, outer_names
 from bot.engines.mutations.operands import clamps, operands
 from bot.engines.mutations.operators import (
@@ -108,6 +113,7 @@ LINE_TEMPLATES = (
     off_by_one,
     boolean_flip,
     constant_replacement,
+    literal_magnitude,
     identifier_replacement,
     attribute_replacement,
     swap_arguments,

@@ -70,6 +70,34 @@ def constant_replacement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             )
 
 
+def literal_magnitude(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """A number off by a power of ten (`value % 10` for `value % 100`, seconds for
+    milliseconds): whole numbers of 10 or more, and floats, times or divided by ten."""
+    for node in [*expressions(site.statement), *read_defaults(site)]:
+        if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+            continue
+        value = node.value
+        options: list[int | float]
+        if isinstance(value, int) and abs(value) >= 10:
+            options = [value * 10, *([value // 10] if value % 10 == 0 else [])]
+        elif isinstance(value, float) and value != 0:
+            options = [value * 10, value / 10]
+        else:
+            continue
+        start, end = offsets.span(node)
+        source = site.text[start:end]
+        for option in options:
+            text = repr(option)
+            yield Mutation(
+                start,
+                end,
+                text,
+                "literal-magnitude",
+                f"`{source}` -> `{text}`",
+                "a number was off by a power of ten",
+            )
+
+
 _ASSERTION = re.compile(r"assert (.+?)(?=\s+\w*(?:Error|Exception): |\Z)", re.DOTALL)
 
 
