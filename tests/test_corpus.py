@@ -27,6 +27,8 @@ FAILURE_CLASSES = {"FORMAT", "CONTRACT", "RUNTIME_SAFETY", "LOGIC"}
 EXPECTATIONS = {"fixed", "not_fixed"}
 TAGS = {"boundary", "multi-file", "hang", "package", "multi-edit", "unfixable", "format", "import"}
 TEMPLATE_HINTS = {
+    "literal-magnitude",
+    "other-arithmetic-operator",
     "comparison-boundary",
     "comparison-operator",
     "arithmetic-operator",

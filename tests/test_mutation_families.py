@@ -391,8 +391,9 @@ def test_a_number_off_by_a_power_of_ten() -> None:
     assert source.replace("value % 10", "value % 100") in found
     assert source.replace("(11, 12", "(110, 12") in found
     assert source.replace("value % 10", "value % 1") in found
-    # small numbers are off by one, not by ten: no edit of them
-    small = "def f(x):\n    return x + 3\n"
-    assert edited(small, 2, literal_magnitude) == []
+    minutes = "def seconds(minutes):\n    return minutes * 6\n"
+    assert edited(minutes, 2, literal_magnitude) == [minutes.replace("* 6", "* 60")]
+    # 0, 1 and -1 are not magnitudes (an increment, an identity): left to other templates
+    assert edited("def f(x):\n    return x + 1\n", 2, literal_magnitude) == []
     seconds = "def ms(value):\n    return value * 1000.0\n"
     assert seconds.replace("1000.0", "100.0") in edited(seconds, 2, literal_magnitude)

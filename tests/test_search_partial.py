@@ -187,3 +187,34 @@ def test_a_candidate_that_breaks_the_conftest_import_is_rejected_not_a_run_error
     assert [r.description for r in kept] == ["doubles"]
     rejected = [r for r in result.rounds if not r.commit]
     assert [r.reason for r in rejected] == ["rolled back: new collection errors"]
+
+
+def test_a_caller_fixed_around_a_bug_it_calls_is_partial() -> None:
+    """A test of the caller fails because of the function it calls; a change in the caller
+    that makes that test pass leaves the callee's own failing test failing: partial."""
+    source = textwrap.dedent(
+        """
+        def inner(x):
+            return x * 3
+
+
+        def outer(x):
+            return inner(x) + 1
+        """
+    ).lstrip("\n")
+    coverage = {"t.py::inner": [2], "t.py::outer": [2, 6]}
+    run = TestRun(
+        results=tuple(TestResult(nodeid=n, outcome=Outcome.FAILED) for n in coverage),
+        coverage={n: {"m.py": frozenset(lines)} for n, lines in coverage.items()},
+        has_coverage=True,
+    )
+    selection = Selection.of(run, list(coverage), {"m.py": source})
+    around = Candidate(
+        id="around",
+        engine="t",
+        template="t",
+        description="",
+        edits=(FileEdit("m.py", source.replace("inner(x) + 1", "inner(x) - 1")),),
+    )
+    assert selection.targets_for(around) == ["t.py::outer"]
+    assert selection.unreached_for(around) == ["t.py::inner"]

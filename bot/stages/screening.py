@@ -8,7 +8,7 @@ import ast
 import difflib
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.gates.ranking import changed_targets, tests_running
 from bot.models import Candidate, TestRun
@@ -84,6 +84,10 @@ class Selection:
     passing_index: Mapping[str, Mapping[int, tuple[str, ...]]]
     sources: Mapping[str, str]
     has_coverage: bool
+    # failing test -> the functions it ran, worked out when first asked
+    _functions: dict[str, frozenset[tuple[str, int, int]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -136,11 +140,14 @@ class Selection:
         return touching or list(self.targets)
 
     def unreached_for(self, candidate: Candidate) -> list[str]:
-        """The round's failing tests that run the function a candidate changes but not the
-        lines it changes. The candidate cannot make them pass, and a change on a line they
-        all run might fix them all, so a candidate that fixes its own targets is still only
-        a partial fix of the round. Failing tests that never enter the function fail for
-        another reason (a second bug): they do not make the candidate partial."""
+        """The round's failing tests a candidate cannot make pass (they do not run the lines
+        it changes) although they share code with the failing tests it does reach: they
+        run the function it changes, or another function of the project that those run.
+        One bug seen through several paths is the common case (a caller's test failing
+        because of what it calls), so a candidate that fixes only its own targets is a
+        partial fix of the round, and a change on code they all run is looked for first.
+        Failing tests that share no function with them fail for another reason (a second
+        bug): they do not make the candidate partial."""
         if not self.has_coverage:
             return []
         if any(inserts_lines(self.sources.get(e.path, ""), e.new_text) for e in candidate.edits):
@@ -150,18 +157,37 @@ class Selection:
         reached = set(self.targets_for(candidate))
         if len(reached) >= len(self.targets):
             return []
-        nearby: set[str] = set()
+        shared: set[tuple[str, int, int]] = set()
+        for nodeid in reached:
+            shared |= self._functions_run(nodeid)
         for edit in candidate.edits:
             old = self.sources.get(edit.path, "")
-            per_line = self.failing_index.get(edit.path, {})
-            spans = function_spans(old)
             for changed in changed_lines(old, edit.new_text):
-                for first, last in spans:
+                for first, last in function_spans(old):
                     if first <= changed <= last:
-                        for line in range(first, last + 1):
-                            nearby.update(per_line.get(line, ()))
+                        shared.add((edit.path, first, last))
                         break
-        return [t for t in self.targets if t in nearby and t not in reached]
+        return [
+            t
+            for t in self.targets
+            if t not in reached and "::" in t and self._functions_run(t) & shared
+        ]
+
+    def _functions_run(self, nodeid: str) -> frozenset[tuple[str, int, int]]:
+        """The functions of the code a failing test ran (innermost function of each line)."""
+        found = self._functions.get(nodeid)
+        if found is None:
+            spans: set[tuple[str, int, int]] = set()
+            for path, per_line in self.failing_index.items():
+                functions = function_spans(self.sources.get(path, ""))
+                for line, tests in per_line.items():
+                    if nodeid in tests:
+                        for first, last in functions:
+                            if first <= line <= last:
+                                spans.add((path, first, last))
+                                break
+            found = self._functions[nodeid] = frozenset(spans)
+        return found
 
     def guards_for(self, candidate: Candidate) -> list[str]:
         if not self.has_coverage:

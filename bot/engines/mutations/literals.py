@@ -71,14 +71,15 @@ def constant_replacement(site: Site, offsets: Offsets) -> Iterator[Mutation]:
 
 
 def literal_magnitude(site: Site, offsets: Offsets) -> Iterator[Mutation]:
-    """A number off by a power of ten (`value % 10` for `value % 100`, seconds for
-    milliseconds): whole numbers of 10 or more, and floats, times or divided by ten."""
+    """A number off by a power of ten (`value % 10` for `value % 100`, `minutes * 6` for
+    `minutes * 60`, seconds for milliseconds): times ten, and divided by ten where that
+    leaves a whole number (or a float)."""
     for node in [*expressions(site.statement), *read_defaults(site)]:
         if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
             continue
         value = node.value
         options: list[int | float]
-        if isinstance(value, int) and abs(value) >= 10:
+        if isinstance(value, int) and value not in (0, 1, -1):
             options = [value * 10, *([value // 10] if value % 10 == 0 else [])]
         elif isinstance(value, float) and value != 0:
             options = [value * 10, value / 10]
