@@ -530,3 +530,36 @@ def test_a_selection_of_a_file_pytest_would_not_find_is_the_whole_proof(
     assert result.status is RunStatus.FIXED, result.reason
     (kept,) = [r for r in result.rounds if r.commit]
     assert kept.proved_by.startswith("the selection (1 tests)"), kept.proved_by
+
+
+def test_many_order_dependent_tests_are_counted_not_listed_one_by_one(
+    make_repo: MakeRepo,
+) -> None:
+    from test_gates_flow import Stages
+
+    class Notes(Stages):
+        def __init__(self) -> None:
+            super().__init__()
+            self.notes: list[str] = []
+
+        def note(self, message: str) -> None:
+            self.notes.append(message)
+
+    files = dict(SHARED_STATE)
+    files["tests/test_order.py"] = textwrap.dedent(files["tests/test_order.py"]) + "".join(
+        f"\n\ndef test_d{n}_uses_prepared_state():\n    assert settings.is_ready()\n"
+        for n in range(6)
+    )
+    root = make_repo(files)
+    source = textwrap.dedent(SHARED_STATE["settings.py"]).lstrip("\n")
+    progress = Notes()
+    result = run_repair(
+        root,
+        FixedEngine([("doubles", {"settings.py": source.replace("x + 2", "x * 2")})]),
+        progress,
+    )
+    assert result.status is RunStatus.FIXED, result.reason
+    named = [n for n in progress.notes if n.startswith("order-dependent test left out")]
+    assert len(named) == 5
+    assert "... and 2 more flaky or order-dependent tests left out" in " ".join(progress.notes)
+    assert len(result.extra["flaky"]) == 7  # type: ignore[arg-type]

@@ -17,6 +17,8 @@ from bot.models import TestRun
 from bot.stages.context import Run, tampered
 from bot.testing.outcomes import run_summary
 
+SHOWN_LEFT_OUT = 5  # flaky or order-dependent tests named on the console; the rest counted
+
 
 def run_baseline(run: Run) -> TestRun:
     """The baseline run, its flaky and order-dependent tests masked."""
@@ -83,8 +85,14 @@ def _without_flaky(run: Run, baseline: TestRun, tree: str | None, *, measured: b
         baseline = _with_coverage(run, baseline, tree)
     run.trust.keeper.excluded = run.trust.reach.excluded = state.excluded
     run.ports.trace.write("flaky", tests=state.flakiness.to_json(), reruns=state.flakiness.reruns)
-    for item in state.flakiness.to_json():
+    found = state.flakiness.to_json()
+    for item in found[:SHOWN_LEFT_OUT]:
         run.ports.progress.note(f"{item['kind']} test left out: {item['test']} ({item['detail']})")
+    if len(found) > SHOWN_LEFT_OUT:
+        run.ports.progress.note(
+            f"... and {len(found) - SHOWN_LEFT_OUT} more flaky or order-dependent tests left "
+            "out (all of them: --json, extra.flaky, and the run's report)"
+        )
     return flaky_gate.mask(baseline, state.excluded)
 
 
