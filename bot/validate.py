@@ -405,6 +405,18 @@ class Validator:
         return verdict
 
 
+# A candidate is judged first on this many of the failing tests, spread over the list: one
+# that fixes none of them is out, whatever it does to the others (``_run_items`` in
+# ``mendbot_pytest``, which saves running the others, applies the same rule).
+FIRST_TARGETS = 5
+
+
+def first_targets(targets: Sequence[str]) -> list[str]:
+    """The failing tests a candidate is judged on first (as ``mendbot_pytest`` picks them)."""
+    count = len(targets)
+    return list(dict.fromkeys(targets[i * count // FIRST_TARGETS] for i in range(FIRST_TARGETS)))
+
+
 def judge(
     candidate_id: str, run: TestRun, targets: Sequence[str], guards: Sequence[str]
 ) -> Verdict:
@@ -430,6 +442,8 @@ def judge(
         return result is not None and result.outcome is Outcome.PASSED
 
     fixed = tuple(t for t in targets if passed(t))
+    if len(targets) > FIRST_TARGETS and not any(passed(t) for t in first_targets(targets)):
+        fixed = ()  # the worker's rule: out when none of the first few failing tests passes
     still = tuple(t for t in targets if t not in fixed)
     broken = tuple(g for g in guards if g in by_id and by_id[g].outcome.is_bad)
     if not fixed:

@@ -355,5 +355,15 @@ def test_a_candidate_that_fixes_none_of_the_first_failing_tests_is_not_run_on_th
         assert wrong is not None and not wrong.accepted
         assert wrong.reason == "the failing tests still fail" and not wrong.timed_out
         assert fixed is not None and fixed.accepted and len(fixed.fixed) == 12
+        # a candidate that fixes only the last failing test (not one of the first five):
+        # out on both paths, the naive one running every test as a fresh pytest does
+        last_only = edit(
+            "last-only", "scale.py", "def scale(x):\n    return 2 * x if x == 12 else 3 * x\n"
+        )
+        for mode in ("fast", "naive"):
+            validator = Validator(runner, workspace_of(root), mode, workers=2, test_timeout=5)
+            (verdict,) = validator.screen([last_only], selection, baseline, stop_at_first=False)
+            assert verdict is not None and not verdict.accepted, mode
+            assert verdict.reason == "the failing tests still fail", mode
     finally:
         runner.close()
