@@ -281,3 +281,36 @@ def test_engine_explain_shares_the_call_budget(ollama_server: FakeOllama) -> Non
     assert engine.usage()["calls"] == 1
     assert engine.explain([FAILURE], DIFF) is None  # the budget is used up: no second call
     assert len(ollama_server.chat_requests()) == 1
+
+
+def test_writing_a_reproduction_test_ends_with_the_time_budget(
+    ollama_server: FakeOllama, tmp_path: Path
+) -> None:
+    """A model server that takes far longer than the run's budget: the reproduction stops
+    at the budget (every call's wait is bounded by the time left), with a reason."""
+    import time
+
+    from bot.errors import LLMError
+
+    repo = tmp_path / "repo"
+    make_project(repo / "app")
+    for args in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=d", "-c", "user.email=d@e", "commit", "-qm", "x"],
+        cwd=repo,
+        check=True,
+    )
+    for _ in range(6):
+        ollama_server.add(Reply(content=GOOD_TEST, delay=60.0))
+    trigger = Trigger(
+        kind=TriggerKind.ISSUE, repo_path=repo / "app", instruction=f"{TITLE}\n\n{BODY}"
+    )
+    settings = Settings(
+        model=f"ollama:{MODEL}", llm_url=ollama_server.url, time_budget=3.0, llm_timeout=120.0
+    )
+    started = time.monotonic()
+    with pytest.raises(LLMError):
+        write_reproduction_test(trigger, settings)
+    # far below one slow answer (60 s) or the configured call timeout (120 s)
+    assert time.monotonic() - started < 30.0

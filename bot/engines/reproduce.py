@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bot.config import Settings
+from bot.deadline import Deadline
 from bot.edits import EditRejected, check_path
 from bot.engines.llm_context import outline
 from bot.engines.prompts import reproduction_messages
@@ -161,11 +162,12 @@ def reproduce_bug(
     test_path: str = "tests/test_reported_bug.py",
     trace: Trace | None = None,
     attempts: int = 3,
+    deadline: Deadline | None = None,
 ) -> ReproTest | None:
     """A test that fails on the current code for the reported reason, or None.
 
     Without ``run_test`` only the static checks apply (the caller must then run the test
-    itself before trusting it).
+    itself before trusting it). No attempt starts past ``deadline``.
     """
     caller = (
         backend if isinstance(backend, ModelCaller) else ModelCaller(backend, trace or Trace(None))
@@ -185,6 +187,12 @@ def reproduce_bug(
         names.update(re.findall(r"^(?:def|class)\s+(\w+)", source, re.M))
     refusals: list[str] = []
     for attempt in range(max(1, attempts)):
+        if deadline is not None and deadline.expired():
+            caller.trace.write("reproduction_failed", reason="the time budget ran out")
+            raise LLMError(
+                "the time budget ran out before a test reproducing the issue was written",
+                hint="raise the time budget (time-budget) or llm-timeout, or add a failing test",
+            )
         messages = reproduction_messages(
             issue_title, issue_body, full, outlines, path, example, refusals
         )
@@ -262,7 +270,11 @@ def write_reproduction_test(trigger: Trigger, settings: Settings) -> ReproTest |
     from bot.testing.runner import TestRunner
     from bot.workspace import run_git as git
 
+    # one budget for the whole reproduction: every model call and every test run ends by it
+    deadline = Deadline.start(settings.time_budget)
     backend = make_backend(settings)
+    if hasattr(backend, "remaining"):
+        backend.remaining = deadline.remaining
     backend.check()
     title, _, body = trigger.instruction.partition("\n")
     scratch = Path(tempfile.mkdtemp(prefix="mendbot-repro-"))
@@ -278,7 +290,9 @@ def write_reproduction_test(trigger: Trigger, settings: Settings) -> ReproTest |
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
             try:
-                return runner.run([path], timeout=settings.test_timeout, selection=False)
+                return runner.run(
+                    [path], timeout=max(1.0, deadline.limit(settings.test_timeout)), selection=False
+                )
             finally:
                 target.unlink(missing_ok=True)
 
@@ -291,6 +305,7 @@ def write_reproduction_test(trigger: Trigger, settings: Settings) -> ReproTest |
                 test_sources=tests,
                 run_test=run_test,
                 project_dir=project,
+                deadline=deadline,
             )
         finally:
             runner.close()
