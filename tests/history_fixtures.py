@@ -36,7 +36,7 @@ EXAMPLE = {
 
 
         def scale(values, factor):
-            return [clamp(v + factor, 0, 100) for v in values]
+            return [min(v + factor, 100) for v in values]
         ''',
     "tests/test_shapes.py": f"""
         import inspect

@@ -83,7 +83,7 @@ def test_show_prints_each_round_with_verdict_diff_flips_and_rejections(
     assert "+    if value >= high:" in kept_part
     assert "rejected candidates, per template:" in kept_part
     assert "the failing tests still fail" in kept_part
-    assert "-    return [clamp(v + factor" in text[first:rolled]
+    assert "-    return [min(v + factor" in text[first:rolled]
 
 
 def test_show_json_has_rounds_tests_and_rejected_attempts(example_run: ExampleRun) -> None:

@@ -76,6 +76,9 @@ def hanging_run(root: Path) -> Iterator[subprocess.Popen[str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # started as a terminal starts it: Ctrl-C interrupts, whatever this test process
+        # inherited (a process started with SIGINT ignored keeps ignoring it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     family: list[int] = []
     try:
