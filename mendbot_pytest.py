@@ -851,11 +851,6 @@ def _brief_failure(excinfo: Any, style: Any = None) -> str:
         return str(getattr(excinfo, "typename", "error"))
 
 
-# failing tests a candidate must fix one of before the rest are run (the naive path's judge,
-# ``bot.validate.judge``, applies the same rule, so both paths give the same verdict)
-FIRST_TARGETS = 5
-
-
 def _run_items(
     items: list[Any],
     targets: list[str],
@@ -863,7 +858,10 @@ def _run_items(
     limits: dict[str, float],
     run_all: bool = False,
     coverage_out: str = "",
+    first: int = 0,
 ) -> dict[str, Any]:
+    """``first``: a candidate that fixes none of the first this many targets is out without
+    running the rest (mendbot orders the targets and judges the naive path the same way)."""
     from _pytest.runner import runtestprotocol
 
     by_id = {test_id(item): item for item in items}
@@ -873,12 +871,6 @@ def _run_items(
     # so fixtures of a wider scope (module, class, session) are set up once for the tests
     # that share them and torn down only when the next test does not. The last planned test
     # tears everything down, as the end of a session does.
-    if not run_all and len(targets) > FIRST_TARGETS:
-        # the first few are spread over the list: failing tests of one file often fail alike
-        first = list(
-            dict.fromkeys(targets[i * len(targets) // FIRST_TARGETS] for i in range(FIRST_TARGETS))
-        )
-        targets = first + [t for t in targets if t not in first]
     planned = [n for n in dict.fromkeys([*targets, *guards]) if n in by_id]
     following = dict(itertools.pairwise(planned))  # the last one has none
 
@@ -933,10 +925,8 @@ def _run_items(
             fixed.append(target)
         elif outcome == "timeout":
             break  # a candidate that hangs is out; the other targets would only cost time
-        if not fixed and position >= FIRST_TARGETS and len(targets) > FIRST_TARGETS:
-            # a bug with hundreds of failing tests: a candidate that fixes none of the first
-            # few is out without running them all (a partial fix of a later few is missed)
-            break
+        if first and not fixed and position >= first:
+            break  # hundreds of failing tests: out without running them all
     broken: list[str] = []
     if fixed:
         for nodeid in guards:
@@ -1008,6 +998,7 @@ def _child(
                 candidate.get("limits", {}),
                 bool(candidate.get("all")),
                 str(candidate.get("coverage", "")),
+                int(candidate.get("first", 0)),
             )
     except BaseException as error:
         result = {"crash": f"{type(error).__name__}: {error}"[:500]}

@@ -727,7 +727,8 @@ def run_bench(
             )
         )
         mine = []
-        for branch, mutant in bugs(prepared, settings):
+        found = bugs(prepared, settings)
+        for branch, mutant in found:
             outcome = fix(prepared, branch, mutant, settings)
             settings.progress(
                 f"{library.name} {branch} ({mutant.path}:{mutant.line} {mutant.before!r} -> "
@@ -738,21 +739,24 @@ def run_bench(
         outcomes.extend(mine)
         summary = summarize_library(prepared, mine)
         if settings.compare_count:
-            summary["screening_comparison"] = compare_library(prepared, settings)
+            branches = [branch for branch, _ in found]
+            summary["screening_comparison"] = compare_library(prepared, settings, branches)
         per_library.append(summary)
     return per_library, outcomes
 
 
-def compare_library(prepared: Prepared, settings: Settings) -> dict[str, Any]:
-    """The first ``compare_count`` candidates of each bug, screened through the fast and the
-    naive path on the library's whole suite: times and the verdicts that differ."""
+def compare_library(
+    prepared: Prepared, settings: Settings, branches: Sequence[str]
+) -> dict[str, Any]:
+    """The first ``compare_count`` candidates of each bug (its branch), screened through the
+    fast and the naive path on the library's whole suite: times and the verdicts that differ."""
     from bot.bench import compare_screening_in
     from bot.config import Settings as RepairSettings
     from bot.sandbox.registry import make_sandbox
 
     repair = RepairSettings(python=str(prepared.python))
     found: list[Any] = []
-    for branch, _mutant in bugs(prepared, settings):
+    for branch in branches:
         settings.progress(f"{prepared.library.name} {branch}: screening fast and naive")
         with tempfile.TemporaryDirectory(prefix="mendbot-compare-") as tmp:
             clone = Path(tmp) / "repo"

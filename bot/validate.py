@@ -51,6 +51,26 @@ PROBE_SETTINGS = {
 }
 ProbePlan = Callable[[Candidate], Mapping[str, Any] | None]
 
+# A candidate is judged first on this many of the failing tests, spread over the list
+# (failing tests of one file often fail alike): one that fixes none of them is out, whatever
+# it does to the others. The worker stops there (``first`` of a screening entry); the naive
+# path runs them all and judges by the same rule.
+FIRST_TARGETS = 5
+
+
+def first_targets(targets: Sequence[str]) -> list[str]:
+    """The failing tests a candidate is judged on first."""
+    count = len(targets)
+    return list(dict.fromkeys(targets[i * count // FIRST_TARGETS] for i in range(FIRST_TARGETS)))
+
+
+def first_ordered(targets: Sequence[str]) -> list[str]:
+    """``targets`` with the ones a candidate is judged on first at the front."""
+    if len(targets) <= FIRST_TARGETS:
+        return list(targets)
+    first = first_targets(targets)
+    return first + [t for t in targets if t not in first]
+
 
 class TestSelection(Protocol):
     """Which failing tests (targets) and passing tests (guards) judge a candidate."""
@@ -223,7 +243,7 @@ class Validator:
         entries = []
         per_candidate_targets = []
         for candidate in candidates:
-            targets = selection.targets_for(candidate)
+            targets = first_ordered(selection.targets_for(candidate))
             unreached = selection.unreached_for(candidate)
             per_candidate_targets.append((targets, unreached))
             guards = [g for g in selection.guards_for(candidate) if g not in selection.targets]
@@ -237,6 +257,7 @@ class Validator:
                         for e in candidate.edits
                     },
                     "targets": list(targets),
+                    "first": FIRST_TARGETS if len(targets) > FIRST_TARGETS else 0,
                     # a candidate that leaves these failing is partial, never complete
                     "unreached": len(unreached),
                     "guards": guards,
@@ -403,18 +424,6 @@ class Validator:
         if verdict.accepted and unreached:
             return replace(verdict, still_failing=(*verdict.still_failing, *unreached))
         return verdict
-
-
-# A candidate is judged first on this many of the failing tests, spread over the list: one
-# that fixes none of them is out, whatever it does to the others (``_run_items`` in
-# ``mendbot_pytest``, which saves running the others, applies the same rule).
-FIRST_TARGETS = 5
-
-
-def first_targets(targets: Sequence[str]) -> list[str]:
-    """The failing tests a candidate is judged on first (as ``mendbot_pytest`` picks them)."""
-    count = len(targets)
-    return list(dict.fromkeys(targets[i * count // FIRST_TARGETS] for i in range(FIRST_TARGETS)))
 
 
 def judge(

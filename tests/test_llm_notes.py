@@ -162,6 +162,19 @@ def make_project(root: Path) -> Path:
     return root
 
 
+def committed_project(repo: Path) -> Path:
+    """A repository whose folder ``app`` holds the project, committed; returns ``repo``."""
+    make_project(repo / "app")
+    for args in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=d", "-c", "user.email=d@e", "commit", "-qm", "x"],
+        cwd=repo,
+        check=True,
+    )
+    return repo
+
+
 def pytest_on(project: Path):  # type: ignore[no-untyped-def]
     runner = TestRunner(make_sandbox("local"), project, project)
 
@@ -245,15 +258,7 @@ def test_judge_checks_the_reported_exception() -> None:
 def test_write_reproduction_test_for_an_issue_trigger(
     ollama_server: FakeOllama, tmp_path: Path
 ) -> None:
-    repo = tmp_path / "repo"
-    make_project(repo / "app")
-    for args in (["init", "-q"], ["add", "-A"]):
-        subprocess.run(["git", *args], cwd=repo, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=d", "-c", "user.email=d@e", "commit", "-qm", "x"],
-        cwd=repo,
-        check=True,
-    )
+    repo = committed_project(tmp_path / "repo")
     ollama_server.add(GOOD_TEST)
     trigger = Trigger(
         kind=TriggerKind.ISSUE, repo_path=repo / "app", instruction=f"{TITLE}\n\n{BODY}"
@@ -292,15 +297,7 @@ def test_writing_a_reproduction_test_ends_with_the_time_budget(
 
     from bot.errors import LLMError
 
-    repo = tmp_path / "repo"
-    make_project(repo / "app")
-    for args in (["init", "-q"], ["add", "-A"]):
-        subprocess.run(["git", *args], cwd=repo, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=d", "-c", "user.email=d@e", "commit", "-qm", "x"],
-        cwd=repo,
-        check=True,
-    )
+    repo = committed_project(tmp_path / "repo")
     for _ in range(6):
         ollama_server.add(Reply(content=GOOD_TEST, delay=60.0))
     trigger = Trigger(

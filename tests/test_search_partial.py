@@ -46,6 +46,23 @@ ONE_PATH = WORDS.replace("if w.lower() not in stop]", "if w not in stop]")
 BOTH = WORDS.replace("if not lowercase:", "if lowercase:")
 
 
+def failing_with(coverage: dict[str, list[int]], source: str) -> Selection:
+    """The selection of a round whose failing tests ran these lines of ``m.py``."""
+    run = TestRun(
+        results=tuple(TestResult(nodeid=n, outcome=Outcome.FAILED) for n in coverage),
+        coverage={n: {"m.py": frozenset(lines)} for n, lines in coverage.items()},
+        has_coverage=True,
+    )
+    return Selection.of(run, list(coverage), {"m.py": source})
+
+
+def edit_of(name: str, text: str) -> Candidate:
+    """A candidate that gives ``m.py`` the text ``text``."""
+    return Candidate(
+        id=name, engine="t", template="t", description="", edits=(FileEdit("m.py", text),)
+    )
+
+
 def test_a_change_on_the_line_every_failing_test_runs_wins_over_one_on_a_branch(
     make_repo: MakeRepo,
 ) -> None:
@@ -91,24 +108,13 @@ def test_the_failing_tests_that_run_the_function_but_not_the_changed_line_are_na
         """
     ).lstrip("\n")
     coverage = {"t.py::a": [2, 3], "t.py::b": [2, 4], "t.py::c": [8]}
-    run = TestRun(
-        results=tuple(TestResult(nodeid=n, outcome=Outcome.FAILED) for n in coverage),
-        coverage={n: {"m.py": frozenset(lines)} for n, lines in coverage.items()},
-        has_coverage=True,
-    )
-    selection = Selection.of(run, list(coverage), {"m.py": source})
+    selection = failing_with(coverage, source)
 
     def edit(line: int) -> Candidate:
         lines = source.splitlines(keepends=True)
         lines[line - 1] = lines[line - 1].replace("1", "3").replace("2", "3").replace("0", "3")
         lines[line - 1] = lines[line - 1].replace("flag", "not flag")
-        return Candidate(
-            id=f"c{line}",
-            engine="t",
-            template="t",
-            description="",
-            edits=(FileEdit("m.py", "".join(lines)),),
-        )
+        return edit_of(f"c{line}", "".join(lines))
 
     # the condition: a and b run it, c fails elsewhere (another bug)
     assert selection.unreached_for(edit(2)) == []
@@ -131,29 +137,12 @@ def test_an_added_statement_reaches_every_failing_test_that_runs_its_block() -> 
         """
     ).lstrip("\n")
     coverage = {"t.py::some": [2, 3, 4, 5], "t.py::none": [2, 3, 4]}
-    run = TestRun(
-        results=tuple(TestResult(nodeid=n, outcome=Outcome.FAILED) for n in coverage),
-        coverage={n: {"m.py": frozenset(lines)} for n, lines in coverage.items()},
-        has_coverage=True,
-    )
-    selection = Selection.of(run, list(coverage), {"m.py": source})
-    added = Candidate(
-        id="insert",
-        engine="t",
-        template="t",
-        description="",
-        edits=(FileEdit("m.py", source + "    return out\n"),),
-    )
+    selection = failing_with(coverage, source)
+    added = edit_of("insert", source + "    return out\n")
     assert selection.targets_for(added) == ["t.py::some"]
     assert selection.unreached_for(added) == []
     # the same line changed instead of added: the test that never reaches it stays failing
-    changed = Candidate(
-        id="change",
-        engine="t",
-        template="t",
-        description="",
-        edits=(FileEdit("m.py", source.replace("out.append(item)", "out.append(item * 2)")),),
-    )
+    changed = edit_of("change", source.replace("out.append(item)", "out.append(item * 2)"))
     assert selection.unreached_for(changed) == ["t.py::none"]
 
 
@@ -203,18 +192,7 @@ def test_a_caller_fixed_around_a_bug_it_calls_is_partial() -> None:
         """
     ).lstrip("\n")
     coverage = {"t.py::inner": [2], "t.py::outer": [2, 6]}
-    run = TestRun(
-        results=tuple(TestResult(nodeid=n, outcome=Outcome.FAILED) for n in coverage),
-        coverage={n: {"m.py": frozenset(lines)} for n, lines in coverage.items()},
-        has_coverage=True,
-    )
-    selection = Selection.of(run, list(coverage), {"m.py": source})
-    around = Candidate(
-        id="around",
-        engine="t",
-        template="t",
-        description="",
-        edits=(FileEdit("m.py", source.replace("inner(x) + 1", "inner(x) - 1")),),
-    )
+    selection = failing_with(coverage, source)
+    around = edit_of("around", source.replace("inner(x) + 1", "inner(x) - 1"))
     assert selection.targets_for(around) == ["t.py::outer"]
     assert selection.unreached_for(around) == ["t.py::inner"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from functools import lru_cache
 
 
@@ -40,6 +41,21 @@ def function_spans(text: str) -> tuple[tuple[int, int, str], ...]:
 
     visit(tree, "")
     return tuple(spans)
+
+
+@lru_cache(maxsize=64)
+def function_bodies(text: str) -> tuple[tuple[int, int], ...]:
+    """(first, last) line of every function's body, innermost first; () when ``text`` does
+    not parse. The body only: a test that merely imported the module ran the ``def`` line."""
+    tree = parse(text)
+    if tree is None:
+        return ()
+    spans = [
+        (node.body[0].lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    return tuple(sorted(spans, key=lambda span: span[1] - span[0]))
 
 
 def enclosing_function(text: str, line: int) -> str:
@@ -80,6 +96,19 @@ def loop_around(text: str, line: int) -> int | None:
     return max(inside) if inside else None
 
 
+def common_ends(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]:
+    """How many lines two versions share at the start, and then at the end (the two never
+    overlap): what lies between is what an edit changed."""
+    shortest = min(len(before), len(after))
+    start = 0
+    while start < shortest and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    return start, end
+
+
 @lru_cache(maxsize=128)
 def statement_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(first line, last line) of every top-level statement, decorators included."""
@@ -105,13 +134,7 @@ def changed_statements(old: str, new: str) -> tuple[str, str] | None:
     exactly when its part does, and a question about the changed code (what it calls) is
     answered from a few lines instead of the whole module, for every candidate."""
     before, after = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    shortest = min(len(before), len(after))
-    start = 0
-    while start < shortest and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < shortest - start and before[-1 - end] == after[-1 - end]:
-        end += 1
+    start, end = common_ends(before, after)
     if start == len(before) == len(after):
         return None
     first, last = start + 1, len(before) - end  # the changed lines of ``old`` (1-based)

@@ -47,7 +47,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.analysis.source import changed_statements, parse
+from bot.analysis.source import changed_statements, common_ends, parse
 
 TRIVIAL_LITERALS = frozenset(
     {
@@ -188,15 +188,9 @@ def _dump(text: str, name: str) -> str:
 
 def changed_span(old: str, new: str) -> tuple[int, int]:
     """First and last line of ``new`` that differ from ``old`` (common prefix and suffix cut)."""
-    old_lines, new_lines = old.splitlines(), new.splitlines()
-    start = 0
-    while start < min(len(old_lines), len(new_lines)) and old_lines[start] == new_lines[start]:
-        start += 1
-    end_old, end_new = len(old_lines), len(new_lines)
-    while end_old > start and end_new > start and old_lines[end_old - 1] == new_lines[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    return start + 1, max(start + 1, end_new)
+    new_lines = new.splitlines()
+    start, end = common_ends(old.splitlines(), new_lines)
+    return start + 1, max(start + 1, len(new_lines) - end)
 
 
 def changed_functions(old: str, new: str) -> list[tuple[str, ast.AST, ast.AST]]:

@@ -4,12 +4,12 @@ screening itself runs in ``bot/validate.py``."""
 
 from __future__ import annotations
 
-import ast
 import difflib
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.analysis.source import common_ends, function_bodies
 from bot.gates.ranking import changed_targets, tests_running
 from bot.models import Candidate, TestRun
 from bot.stages.context import RoundInputs, Run
@@ -31,12 +31,7 @@ def _diff(old: str, new: str) -> tuple[frozenset[int], bool]:
     changes a line or a few of a module that may have thousands, and screening asks this of
     every candidate several times (cached)."""
     before, after = old.splitlines(), new.splitlines()
-    start, shortest = 0, min(len(before), len(after))
-    while start < shortest and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < shortest - start and before[-1 - end] == after[-1 - end]:
-        end += 1
+    start, end = common_ends(before, after)
     lines: set[int] = set()
     inserted = False
     matcher = difflib.SequenceMatcher(
@@ -52,22 +47,6 @@ def _diff(old: str, new: str) -> tuple[frozenset[int], bool]:
         else:
             lines.update(range(first + 1, last + 1))
     return frozenset(lines), inserted
-
-
-@functools.lru_cache(maxsize=64)
-def function_spans(source: str) -> tuple[tuple[int, int], ...]:
-    """(first, last) line of every function body of ``source``, innermost first; () when it
-    does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return ()
-    spans = [  # the body: a test that only imported the module ran the def line
-        (node.body[0].lineno, node.end_lineno or node.lineno)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    ]
-    return tuple(sorted(spans, key=lambda span: span[1] - span[0]))
 
 
 @dataclass(frozen=True)
@@ -163,7 +142,7 @@ class Selection:
         for edit in candidate.edits:
             old = self.sources.get(edit.path, "")
             for changed in changed_lines(old, edit.new_text):
-                for first, last in function_spans(old):
+                for first, last in function_bodies(old):
                     if first <= changed <= last:
                         shared.add((edit.path, first, last))
                         break
@@ -179,7 +158,7 @@ class Selection:
         if found is None:
             spans: set[tuple[str, int, int]] = set()
             for path, per_line in self.failing_index.items():
-                functions = function_spans(self.sources.get(path, ""))
+                functions = function_bodies(self.sources.get(path, ""))
                 for line, tests in per_line.items():
                     if nodeid in tests:
                         for first, last in functions:

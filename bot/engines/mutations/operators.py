@@ -167,21 +167,14 @@ def binary_operator(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             span = find_token(site.text, start, end, current)
             if span is None:
                 continue
-            for new in BINARY_SWAPS.get(type(node.op), []):
+            likely = [(new, "arithmetic-operator") for new in BINARY_SWAPS.get(type(node.op), [])]
+            others = OTHER_ARITHMETIC.get(type(node.op), [])
+            for new, template in [*likely, *((n, "other-arithmetic-operator") for n in others)]:
                 yield Mutation(
                     span[0],
                     span[1],
                     new,
-                    "arithmetic-operator",
-                    f"`{current}` -> `{new}`",
-                    "the arithmetic used the wrong operator",
-                )
-            for new in OTHER_ARITHMETIC.get(type(node.op), []):
-                yield Mutation(
-                    span[0],
-                    span[1],
-                    new,
-                    "other-arithmetic-operator",
+                    template,
                     f"`{current}` -> `{new}`",
                     "the arithmetic used the wrong operator",
                 )
