@@ -143,8 +143,23 @@ def header_nodes(statement: ast.stmt) -> list[ast.AST]:
         return [statement.target, statement.iter]
     if isinstance(statement, ast.With | ast.AsyncWith):
         return [item.context_expr for item in statement.items]
-    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return []
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        # evaluated when the `def` runs: decorators, defaults and (without postponed
+        # evaluation) annotations; a wrong one fails every caller, or the module's import
+        arguments = statement.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        annotations = [a.annotation for a in every if a.annotation is not None]
+        return [
+            *statement.decorator_list,
+            *arguments.defaults,
+            *(d for d in arguments.kw_defaults if d is not None),
+            *annotations,
+            *([statement.returns] if statement.returns is not None else []),
+        ]
+    if isinstance(statement, ast.ClassDef):
+        keywords = [k.value for k in statement.keywords]
+        return [*statement.decorator_list, *statement.bases, *keywords]
     if isinstance(statement, ast.Try):
         return []
     return [statement]
@@ -180,11 +195,10 @@ def parameter_defaults(
 
 def read_defaults(site: Site) -> list[ast.expr]:
     """The defaults of the parameters the statement reads (`if strict:` in `def f(x,
-    strict=True)` reads the default `True`); on a `def` line, all the function's defaults."""
+    strict=True)` reads the default `True`). On a `def` line the defaults are the statement's
+    own expressions (``header_nodes``), not read ones."""
     statement = site.statement
-    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-        return [default for _, default in parameter_defaults(statement)]
-    if site.function is None:
+    if site.function is None or isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
         return []
     read = {
         node.id
@@ -405,6 +419,12 @@ def enclosing_block(function: ast.AST, statement: ast.stmt) -> list[ast.stmt]:
     return [statement]
 
 
+def header_start(statement: ast.stmt) -> int:
+    """The first line of a statement, decorators included."""
+    decorators: list[ast.expr] = getattr(statement, "decorator_list", None) or []
+    return min([statement.lineno, *(d.lineno for d in decorators)])
+
+
 def statement_at(
     tree: ast.Module, line: int
 ) -> tuple[ast.stmt | None, ast.FunctionDef | ast.AsyncFunctionDef | None]:
@@ -421,14 +441,23 @@ def statement_at(
             if not isinstance(child, ast.stmt):
                 continue
             end = child.end_lineno or child.lineno
+            if header_start(child) <= line < child.lineno:
+                best, function = child, current  # a decorator's line
+                return
             if child.lineno <= line <= end:
                 best, function = child, current
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and (
+                    line < child.body[0].lineno
+                ):
+                    return  # a line of a header that spans several: its parameters, bases
                 inner = (
                     child if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else current
                 )
                 visit(child, inner)
 
     visit(tree, None)
-    if isinstance(best, ast.FunctionDef | ast.AsyncFunctionDef) and best.lineno != line:
-        return None, best
+    if isinstance(best, ast.FunctionDef | ast.AsyncFunctionDef) and not (
+        header_start(best) <= line < best.body[0].lineno
+    ):
+        return None, best  # a blank or comment line of the body
     return best, function
