@@ -14,6 +14,12 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 
+from bot.analysis.naturalness import (
+    change_in_naturalness,
+    line_starts,
+    naturalness_factor,
+    project_model,
+)
 from bot.analysis.source import parse, parses_after
 from bot.engines.base import RepairContext
 from bot.engines.mutations import (
@@ -169,6 +175,9 @@ class TemplateEngine:
             _numbers_one_apart(f.message + "\n" + f.traceback) for f in context.analysis.failures
         )
         constants = _project_constants(context.sources)
+        # among candidates of like weight, the one that leaves the line more ordinary first
+        model = project_model(context.sources)
+        starts: dict[str, list[int]] = {}
         scored: list[tuple[float, int, int, int, Mutation, str, Location]] = []
         order = 0
         for rank, (location, score) in enumerate(self._sites(context)):
@@ -197,6 +206,18 @@ class TemplateEngine:
                 if location.reason == "base-case" and mutation.template not in BASE_CASE_TEMPLATES:
                     continue
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
+                if location.file not in starts:
+                    starts[location.file] = line_starts(text)
+                weight *= naturalness_factor(
+                    change_in_naturalness(
+                        model,
+                        text,
+                        mutation.start,
+                        mutation.end,
+                        mutation.replacement,
+                        starts[location.file],
+                    )
+                )
                 if hanging and mutation.template in ("insert-statement", "augmented-assignment"):
                     weight *= 2.0  # a loop that never ends most often misses its update
                 if near_miss and mutation.template == "off-by-one":
