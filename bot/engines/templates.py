@@ -31,6 +31,7 @@ from bot.engines.mutations import (
     syntax_repairs,
     value_origins,
 )
+from bot.engines.mutations.learned import TEMPLATE_ENGINE
 from bot.models import Candidate, FailureClass, FileEdit, Location
 
 TOP_LOCATIONS = 14
@@ -73,7 +74,7 @@ def _recursing(context: RepairContext) -> bool:
 
 
 class TemplateEngine:
-    name = "templates"
+    name = TEMPLATE_ENGINE
 
     def __init__(self, *, pairs: bool = True) -> None:
         self.pairs = pairs
@@ -197,6 +198,7 @@ class TemplateEngine:
                 if location.reason == "base-case" and mutation.template not in BASE_CASE_TEMPLATES:
                     continue
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
+                weight *= context.learned.multiplier(failure_class, mutation.template)
                 if hanging and mutation.template in ("insert-statement", "augmented-assignment"):
                     weight *= 2.0  # a loop that never ends most often misses its update
                 if near_miss and mutation.template == "off-by-one":
