@@ -2,8 +2,8 @@
 
 Single edits come first, ordered by location suspiciousness times the template's prior for the
 failure class (times what the repository's earlier runs taught of it, ``learned``), smaller
-edits first among equals. When no single edit works, pairs of edits
-within one file are tried, built from the singles that got closest (fixed some target test).
+edits first among equals. When no single edit works, pairs of edits within one file are tried,
+built from the singles that got closest (fixed some target test).
 """
 
 from __future__ import annotations
