@@ -233,6 +233,7 @@ def bench_settings(base: Settings) -> Settings:
         trace=False,
         test_timeout=min(base.test_timeout, 5.0),
         time_budget=min(base.time_budget, 60.0),
+        learned_priors=False,  # every bug is measured alone, never by what earlier ones taught
     )
 
 

@@ -530,6 +530,7 @@ def fix(prepared: Prepared, branch: str, mutant: Mutant, settings: Settings) -> 
         str(budget),
         "--validation",
         settings.validation,
+        "--no-learned-priors",  # the library's repository keeps the runs of its other bugs
         str(repo),
         "--",
         *prepared.selection,

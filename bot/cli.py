@@ -360,6 +360,13 @@ def cli() -> None:
     "--model", default=None, help="LLM spec, e.g. ollama:qwen2.5-coder:7b or openai:gpt-4o-mini"
 )
 @click.option("--llm-url", default=None, help="base URL of the model server")
+@click.option(
+    "--no-learned-priors",
+    "no_learned_priors",
+    is_flag=True,
+    help="order the templates by their built-in priors only, not also by what paid off in "
+    "this repository's earlier runs (setting: learned-priors = false)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")
 @click.option(
     "--apply",
@@ -387,6 +394,7 @@ def fix(
     python: str | None,
     model: str | None,
     llm_url: str | None,
+    no_learned_priors: bool,
     as_json: bool,
     apply: bool,
     patch: str | None,
@@ -406,6 +414,7 @@ def fix(
         "model": model,
         "llm_url": llm_url,
         "pytest_args": list(pytest_args) if pytest_args else None,
+        "learned_priors": False if no_learned_priors else None,
     }
     if patch == "-" and as_json:
         raise ConfigError(

@@ -32,6 +32,7 @@ class Settings:
     candidate_budget: int = 3000  # candidates per round at most
     protected: tuple[str, ...] = (".github/**",)  # globs a patch may never touch
     allow_test_edits: bool = False
+    learned_priors: bool = True  # order templates also by what paid off in earlier runs here
     # LLM settings (used when a model is configured)
     model: str | None = None  # "ollama:qwen2.5-coder:7b", "openai:gpt-4o-mini"
     llm_url: str | None = None

@@ -578,14 +578,19 @@ def _folder_record(run_id: str, folder: Path, *, with_trace: bool = True) -> Run
     return RunRecord(run_id, meta, {}, events if with_trace else (), "")
 
 
-def list_runs(top: Path) -> list[RunRecord]:
-    """Every run of the repository, oldest first: stored ones and run folders without a ref."""
-    stored = _stored_refs(top)
+def _stored_runs(top: Path, stored: Mapping[str, str]) -> list[RunRecord]:
+    """The stored runs ``stored`` (run id -> commit) with their ``run.json``, by one git call."""
     metas = _blobs(top, [f"{sha}:run.json" for sha in stored.values()])
-    records = [
+    return [
         RunRecord(run_id, _json(text) or {"run_id": run_id}, commit=sha)
         for (run_id, sha), text in zip(stored.items(), metas, strict=True)
     ]
+
+
+def list_runs(top: Path) -> list[RunRecord]:
+    """Every run of the repository, oldest first: stored ones and run folders without a ref."""
+    stored = _stored_refs(top)
+    records = _stored_runs(top, stored)
     records += [
         _folder_record(run_id, folder, with_trace=False)
         for run_id, folder in _unstored(top, stored).items()
@@ -672,6 +677,33 @@ def iter_records(top: Path) -> Iterator[RunRecord]:
     """Every run with its result and trace, oldest first (for statistics)."""
     for summary in list_runs(top):
         yield _load(top, summary)
+
+
+def recent_records(top: Path, limit: int, max_bytes: int) -> list[RunRecord]:
+    """The newest stored runs that tried candidates, newest first, with their traces (no
+    result): at most ``limit`` runs and ``max_bytes`` of trace, read by three git calls."""
+    summaries = sorted(
+        _stored_runs(top, _stored_refs(top)), key=lambda r: (r.started, r.run_id), reverse=True
+    )
+    chosen: list[RunRecord] = []
+    total = 0
+    for summary in summaries:
+        if len(chosen) >= limit:
+            break
+        if summary.meta.get("candidates_tried") == 0:
+            continue  # nothing to learn from a run that tried nothing
+        trace = summary.meta.get("trace")
+        size = trace.get("bytes") if isinstance(trace, Mapping) else None
+        size = size if isinstance(size, int) else MAX_STORED_TRACE_BYTES
+        if total + size > max_bytes:
+            break
+        total += size
+        chosen.append(summary)
+    traces = _blobs(top, [f"{r.commit}:trace.jsonl" for r in chosen])
+    return [
+        RunRecord(r.run_id, r.meta, {}, _jsonl(text), r.commit)
+        for r, text in zip(chosen, traces, strict=True)
+    ]
 
 
 # -- pruning -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ dicts) crosses a stage boundary.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,15 +185,21 @@ class Analysis:
 
     @property
     def primary_class(self) -> FailureClass:
-        if not self.failures:
-            return FailureClass.LOGIC
-        order = [
-            FailureClass.FORMAT,
-            FailureClass.RUNTIME_SAFETY,
-            FailureClass.CONTRACT,
-            FailureClass.LOGIC,
-        ]
-        return min((f.failure_class for f in self.failures), key=order.index)
+        return primary_class_of(f.failure_class for f in self.failures)
+
+
+# which class of failure a round is repaired as when its failures differ: the first here
+_CLASS_ORDER = (
+    FailureClass.FORMAT,
+    FailureClass.RUNTIME_SAFETY,
+    FailureClass.CONTRACT,
+    FailureClass.LOGIC,
+)
+
+
+def primary_class_of(classes: Iterable[FailureClass]) -> FailureClass:
+    """The class a round with failures of ``classes`` is repaired as (LOGIC for none)."""
+    return min(classes, key=_CLASS_ORDER.index, default=FailureClass.LOGIC)
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,20 @@ import time
 from bot import workspace as ws
 from bot.config import Settings
 from bot.deadline import Deadline, bounded
+from bot.engines.mutations.learned import (
+    MAX_RUNS,
+    MAX_TRACE_BYTES,
+    NO_LEARNED_PRIORS,
+    LearnedPriors,
+    learn,
+)
+from bot.errors import MendbotError
 from bot.gates import flaky as flaky_gate
 from bot.gates import probe_plugin
 from bot.gates.behaviour import PROBE_MODULE, Prober
 from bot.gates.keeper import Keeper
 from bot.gates.reach import Reach
+from bot.history import recent_records
 from bot.models import Analysis, RunResult, RunStatus, TestRun, Trigger, Workspace
 from bot.stages.analysis import SKIP_DIRS, analyse, collected_files, read_sources, stuck
 from bot.stages.baseline import run_baseline
@@ -169,6 +178,7 @@ def _run(run: Run) -> RunResult:
     if baseline.green:
         return finish(run, _settled(run, baseline, warnings))
     run.state.base_sources = read_sources(run.workspace.project_dir)[0]
+    run.state.learned = _learned_priors(run)
     run.state.start_head = ws.current_commit(run.workspace)
     current, plain, analysis, reason = _rounds(run, baseline)
     status = RunStatus.FIXED if current.green else RunStatus.NOT_FIXED
@@ -185,11 +195,31 @@ def _run(run: Run) -> RunResult:
         "screening": {**run.validator.stats.__dict__, "worker_starts": run.runner.worker_starts},
         "first_failures": sorted(first_failures),
         "overfitting_rejected": dict(run.trust.keeper.rejected_kinds),
+        "learned_priors": {"enabled": run.settings.learned_priors, **run.state.learned.to_json()},
     }
     shown_final = plain if status is RunStatus.FIXED else None
     return finish(
         run, Ending(status, reason, baseline, current, warnings, analysis, extra, shown_final)
     )
+
+
+def _learned_priors(run: Run) -> LearnedPriors:
+    """What the repository's earlier stored runs teach about the order of the templates, read
+    once before the first round (nothing when ``learned_priors`` is off)."""
+    if not run.settings.learned_priors:
+        return NO_LEARNED_PRIORS
+    try:
+        records = recent_records(run.workspace.repo_root, MAX_RUNS, MAX_TRACE_BYTES)
+    except MendbotError as problem:
+        run.state.notes.append(f"the earlier runs could not be read for priors: {problem.message}")
+        return NO_LEARNED_PRIORS
+    learned = learn(records)
+    if learned.changed:
+        run.ports.progress.note(
+            f"priors learned from {learned.runs} earlier run(s) here order the templates "
+            "(--no-learned-priors: the built-in order)"
+        )
+    return learned
 
 
 def _settled(run: Run, baseline: TestRun, warnings: list[str]) -> Ending:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from bot.config import load_settings
+from bot.engines.mutations.learned import LearnedPriors
 from bot.history import (
     INTERRUPTED,
     RunRecord,
@@ -242,12 +243,15 @@ def report(run: str, repo: Path, output: Path | None) -> None:
 def stats(path: Path, as_json: bool) -> None:
     """What worked in this repository: fix rate by failure class and template, time to fix,
     and the templates and models that pay off."""
-    from bot.history import iter_records
-    from bot.report.aggregate import collect, stats_to_json
+    from bot.engines.mutations.learned import MAX_RUNS, MAX_TRACE_BYTES, learn
+    from bot.history import iter_records, recent_records
+    from bot.report.aggregate import collect, learned_to_json, stats_to_json
 
     top = repository_top(path)
     summary = collect(iter_records(top))
-    data = stats_to_json(summary)
+    learned = learn(recent_records(top, MAX_RUNS, MAX_TRACE_BYTES))
+    enabled = load_settings(path if path.is_dir() else top).learned_priors
+    data = {**stats_to_json(summary), "learned_priors": learned_to_json(learned, enabled)}
     if as_json:
         echo(json.dumps(data, indent=2))
         return
@@ -288,6 +292,7 @@ def stats(path: Path, as_json: bool) -> None:
         ]
         headers = ["template", "tried", "screened", "kept", "rolled back", "kept/tried"]
         lines.append(_indent(_table(headers, rows), "  "))
+    lines += _learned_lines(learned, enabled)
     if summary.models:
         lines += ["", "by model:"]
         rows = [
@@ -304,3 +309,18 @@ def stats(path: Path, as_json: bool) -> None:
         headers = ["model", "calls", "tokens", "time", "candidates", "kept"]
         lines.append(_indent(_table(headers, rows), "  "))
     echo("\n".join(lines))
+
+
+def _learned_lines(learned: LearnedPriors, enabled: bool) -> list[str]:
+    """The multiplier of the built-in prior each template gets in the next run here."""
+    if not learned.evidence:
+        return ["", "learned priors: none yet (no kept template round); the built-in order holds"]
+    state = "" if enabled else "; off here (learned-priors = false), so runs do not use them"
+    lines = ["", f"learned priors (x the built-in prior, from {learned.runs} run(s){state}):"]
+    ordered = sorted(learned.evidence, key=lambda e: (e.failure_class, -e.multiplier, e.template))
+    rows = [
+        [e.failure_class.value, e.template, str(e.tried), str(e.kept), f"x{e.multiplier:g}"]
+        for e in ordered
+    ]
+    headers = ["class", "template", "rounds tried", "rounds kept", "multiplier"]
+    return [*lines, _indent(_table(headers, rows), "  ")]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from bot.engines.mutations.learned import NO_LEARNED_PRIORS, LearnedPriors
 from bot.models import Analysis, Candidate, TestRun, Verdict
 
 
@@ -40,6 +41,7 @@ class RepairContext:
     instruction: str = ""  # untrusted text from a person: data for prompts, never a command
     allow_test_edits: bool = False
     protected: tuple[str, ...] = (".github/**",)
+    learned: LearnedPriors = NO_LEARNED_PRIORS  # what the repository's earlier runs paid off
 
 
 class Engine(Protocol):

@@ -1,8 +1,9 @@
 """The LLM-free template engine: deterministic fix templates at the most suspicious lines.
 
 Single edits come first, ordered by location suspiciousness times the template's prior for the
-failure class, smaller edits first among equals. When no single edit works, pairs of edits
-within one file are tried, built from the singles that got closest (fixed some target test).
+failure class (times what the repository's earlier runs taught of it, ``learned``), smaller
+edits first among equals. When no single edit works, pairs of edits within one file are tried,
+built from the singles that got closest (fixed some target test).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from bot.engines.mutations import (
     syntax_repairs,
     value_origins,
 )
+from bot.engines.mutations.learned import TEMPLATE_ENGINE
 from bot.models import Candidate, FailureClass, FileEdit, Location
 
 TOP_LOCATIONS = 14
@@ -79,7 +81,7 @@ def _recursing(context: RepairContext) -> bool:
 
 
 class TemplateEngine:
-    name = "templates"
+    name = TEMPLATE_ENGINE
 
     def __init__(self, *, pairs: bool = True) -> None:
         self.pairs = pairs
@@ -206,6 +208,7 @@ class TemplateEngine:
                 if location.reason == "base-case" and mutation.template not in BASE_CASE_TEMPLATES:
                     continue
                 weight = max(score, 0.05) * prior(failure_class, mutation.template)
+                weight *= context.learned.multiplier(failure_class, mutation.template)
                 if location.file not in starts:
                     starts[location.file] = line_starts(text)
                 weight *= naturalness_factor(

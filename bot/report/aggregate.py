@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.engines.mutations.learned import LearnedPriors
 from bot.history import RunRecord
 from bot.report.runview import attempts_of, candidate_rows, failures_at_base
 
@@ -195,4 +196,22 @@ def stats_to_json(stats: Stats) -> dict[str, Any]:
         "by_template": [{**asdict(t), "payoff": round(t.payoff, 4)} for t in stats.templates],
         "by_model": [asdict(m) for m in stats.models],
         "template_order": template_order(stats),
+    }
+
+
+def learned_to_json(learned: LearnedPriors, enabled: bool) -> dict[str, Any]:
+    """The multiplier of the built-in prior each template gets in the next run, and why."""
+    return {
+        "enabled": enabled,
+        "runs": learned.runs,
+        "templates": [
+            {
+                "failure_class": e.failure_class.value,
+                "template": e.template,
+                "rounds_tried": e.tried,
+                "rounds_kept": e.kept,
+                "multiplier": e.multiplier,
+            }
+            for e in learned.evidence
+        ],
     }

@@ -12,6 +12,7 @@ from bot import workspace as ws
 from bot.config import Settings
 from bot.deadline import Deadline
 from bot.engines.base import Engine
+from bot.engines.mutations.learned import NO_LEARNED_PRIORS, LearnedPriors
 from bot.gates import flaky as flaky_gate
 from bot.gates.behaviour import Prober
 from bot.gates.causes import RoundCauses
@@ -70,6 +71,7 @@ class RunState:
     start_head: str = ""  # the branch's commit before the first round
     test_files: frozenset[str] = frozenset()  # the files the baseline collected tests from
     causes: RoundCauses = field(default_factory=RoundCauses)  # of the round under way
+    learned: LearnedPriors = NO_LEARNED_PRIORS  # read from the earlier runs before round 1
 
     @property
     def excluded(self) -> frozenset[str]:

@@ -80,6 +80,7 @@ def search_round(run: Run, inputs: RoundInputs) -> TestRun | None:
             instruction=run.trigger.instruction,
             allow_test_edits=run.settings.allow_test_edits,
             protected=run.settings.protected,
+            learned=run.state.learned,
         )
         run.stage(inputs.stage, f"{engine.name}: searching")
         started = time.monotonic()
