@@ -1,8 +1,9 @@
 """The LLM-free template engine: deterministic fix templates at the most suspicious lines.
 
 Single edits come first, ordered by location suspiciousness times the template's prior for the
-failure class (times what the repository's earlier runs taught of it, ``learned``), smaller
-edits first among equals. When no single edit works, pairs of edits within one file are tried,
+failure class (times what the repository's earlier runs taught of it, ``learned``, and times
+how much more ordinary the edit leaves its line, ``bot.analysis.naturalness``), smaller edits
+first among equals. When no single edit works, pairs of edits within one file are tried,
 built from the singles that got closest (fixed some target test).
 """
 
