@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from bot import __version__
 from bot.config import Settings, load_settings
@@ -73,9 +74,9 @@ class ConsoleProgress:
                     continue
                 line = f"mendbot: {self._text} ({now - self._stage_started:.0f}s so far)"
                 if self.status is not None:
-                    self.status.update(line)
+                    self.status.update(escape(line))
                 else:
-                    self.console.print(f"[dim]{line}[/dim]", markup=True)
+                    self.console.print(f"[dim]{escape(line)}[/dim]", markup=True)
                 self._said = now
 
     def stage(self, name: str, detail: str = "") -> None:
@@ -86,15 +87,15 @@ class ConsoleProgress:
             self._text = text
             self._said = time.monotonic()
             if self.status is not None:
-                self.status.update(f"mendbot: {text}")
+                self.status.update(f"mendbot: {escape(text)}")
             elif not self.quiet:
-                self.console.print(f"[dim]mendbot: {text}[/dim]")
+                self.console.print(f"[dim]mendbot: {escape(text)}[/dim]")
 
     def note(self, message: str) -> None:
         if not self.quiet:
             with self._lock:
                 self._said = time.monotonic()
-                self.console.print(f"mendbot: {message}")
+                self.console.print(f"mendbot: {message}", markup=False)
 
     def close(self) -> None:
         self._stopped.set()
@@ -234,9 +235,10 @@ def take_advice(result: RunResult, top: Path) -> str:
 def print_human(result: RunResult, advice: str = "") -> None:
     out = Console(stderr=True, highlight=False, soft_wrap=True)
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {warning}")
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if result.status is RunStatus.NOTHING_TO_FIX:
-        out.print(f"[green]nothing to fix:[/green] {result.reason or 'all selected tests pass'}")
+        reason = result.reason or "all selected tests pass"
+        out.print(f"[green]nothing to fix:[/green] {escape(reason)}")
         return
     for round_ in result.rounds:
         mark = (
@@ -249,35 +251,35 @@ def print_human(result: RunResult, advice: str = "") -> None:
         sha = round_.commit[:10] if round_.commit else (round_.rejected_ref or "")
         out.print(
             f"round {round_.number} ({round_.engine}, {round_.template}) {mark} {sha}: "
-            f"{round_.description}"
+            f"{escape(round_.description)}"
         )
         if round_.root_cause:
             for line in round_.root_cause.splitlines():
-                out.print(f"    {line}")
+                out.print(f"    {line}", markup=False)
         if round_.proved_by:
             out.print(f"    proved by: {round_.proved_by}", markup=False)
         for doubt in round_.doubts:
             out.print(f"    doubt: {doubt}", markup=False)
     if result.status is RunStatus.FIXED and not result.rounds:  # an earlier run's fix
-        out.print(f"[green]fixed:[/green] {result.reason}")
+        out.print(f"[green]fixed:[/green] {escape(result.reason)}")
     elif result.status is RunStatus.FIXED:
         out.print(
             f"[green]fixed[/green] {len(result.fixed_tests)} test(s) in "
             f"{result.duration_s:.1f}s after {result.candidates_tried} candidates"
         )
     else:
-        out.print(f"[red]not fixed:[/red] {result.reason}")
+        out.print(f"[red]not fixed:[/red] {escape(result.reason)}")
         for nodeid in result.remaining_failures[:10]:
-            out.print(f"    still failing: {nodeid}")
+            out.print(f"    still failing: {nodeid}", markup=False)
     if result.diff:
         out.print(result.diff.rstrip(), markup=False, highlight=False)
     partial = result.extra.get("partial")
     if isinstance(partial, dict):
-        out.print(f"[yellow]kept aside:[/yellow] {partial.get('note', '')}")
+        out.print(f"[yellow]kept aside:[/yellow] {escape(str(partial.get('note', '')))}")
     if result.branch:
-        out.print(f"branch: {result.branch} (base {result.base[:10]})")
+        out.print(f"branch: {result.branch} (base {result.base[:10]})", markup=False)
         if advice and result.status is RunStatus.FIXED:
-            out.print(advice)
+            out.print(advice, markup=False)
 
 
 # Commands that live in their own modules: imported only when used, so that a quick
@@ -454,14 +456,16 @@ def write_patch(result: RunResult, target: str) -> None:
     """The verified patch to ``target`` (``-``: standard output); nothing when there is none."""
     if result.status is not RunStatus.FIXED or not result.diff:
         where = "standard output" if target == "-" else target
-        stderr.print(f"mendbot: no verified patch, so nothing was written to {where}")
+        stderr.print(f"mendbot: no verified patch, so nothing was written to {where}", markup=False)
         return
     if target == "-":
         sys.stdout.write(result.diff)
         sys.stdout.flush()
         return
     Path(target).write_text(result.diff, encoding="utf-8")
-    stderr.print(f"wrote the verified patch to {target} (apply it with `git apply {target}`)")
+    stderr.print(
+        f"wrote the verified patch to {target} (apply it with `git apply {target}`)", markup=False
+    )
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -498,7 +502,7 @@ def main(argv: Sequence[str] | None = None, *, entry: click.Command | None = Non
         error.show(file=sys.stderr)
         raise SystemExit(ExitCode.USAGE) from None
     except MendbotError as error:
-        stderr.print(f"[red]mendbot:[/red] {error.message}", markup=True, highlight=False)
+        stderr.print(f"[red]mendbot:[/red] {escape(error.message)}", markup=True, highlight=False)
         if error.hint:
             stderr.print(f"  hint: {error.hint}", markup=False, highlight=False)
         if "--json" in (argv or sys.argv):
@@ -509,8 +513,8 @@ def main(argv: Sequence[str] | None = None, *, entry: click.Command | None = Non
         raise SystemExit(ExitCode.INTERRUPTED) from None
     except Exception as error:
         log = _internal_error_log(error)
-        stderr.print(f"mendbot: internal error: {type(error).__name__}: {error}")
-        stderr.print(f"  details: {log} (please include it in a bug report)")
+        stderr.print(f"mendbot: internal error: {type(error).__name__}: {error}", markup=False)
+        stderr.print(f"  details: {log} (please include it in a bug report)", markup=False)
         if "--json" in (argv or sys.argv):
             echo(json.dumps({"status": "error", "error": str(error), "log": str(log)}))
         raise SystemExit(ExitCode.INTERNAL) from None

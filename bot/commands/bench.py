@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import bot
@@ -183,7 +184,7 @@ def bench(
     comparisons: list[ScreeningComparison] = []
     if compare is not False:
         for bug in bugs:
-            err.print(f"[dim]screening comparison: {bug.name}[/dim]")
+            err.print(f"[dim]screening comparison: {escape(bug.name)}[/dim]")
             found = compare_screening(bug, settings, sandbox_factory, compare_count)
             if found is not None:
                 comparisons.append(found)
@@ -266,7 +267,7 @@ def print_report(outcomes: list[BugOutcome], summary: dict[str, object]) -> None
             f"verdict disagreements: {len(screening['disagreements'])}"
         )
         for line in screening["disagreements"]:
-            out.print(f"  disagreement: {line}")
+            out.print(f"  disagreement: {line}", markup=False)
 
 
 def bench_llm(

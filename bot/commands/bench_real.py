@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import bot
@@ -45,7 +46,7 @@ def bench_real(
         time_budget=time_budget,
         validation=validation,
         compare_count=compare_count,
-        progress=lambda line: err.print(f"[dim]bench real: {line}[/dim]"),
+        progress=lambda line: err.print(f"[dim]bench real: {escape(line)}[/dim]"),
     )
     chosen = load_libraries(tools / "libraries.toml", libraries)
     per_library, outcomes = run_bench(chosen, settings)
@@ -121,9 +122,11 @@ def print_real(per_library: list[dict[str, Any]], summary: dict[str, Any]) -> No
                 f"{len(found['disagreements'])}"
             )
         for cause, count in lib["fallback_causes"].items():
-            out.print(f"{lib['library']}: fallback x{count}: {cause}")
+            out.print(f"{lib['library']}: fallback x{count}: {cause}", markup=False)
         for nodeid in lib["already_failing"]:
-            out.print(f"{lib['library']}: fails before any bug (deselected): {nodeid}")
+            out.print(
+                f"{lib['library']}: fails before any bug (deselected): {nodeid}", markup=False
+            )
     out.print(
         f"fixed {summary['fixed']}/{summary['bugs']} "
         f"({_cell(summary['fix_rate'])}); false claims {summary['false_claims']}; "
