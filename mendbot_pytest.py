@@ -936,18 +936,43 @@ def _run_items(
     return {"fixed": fixed, "broken": broken, "outcomes": outcomes}
 
 
+def _import_anew(edits: dict[str, str], by_file: dict[str, types.ModuleType]) -> None:
+    """Forget the project's modules, so that the test files collected next import them anew,
+    the candidate's sources in place of the edited files'.
+
+    The import that failed at base left behind the modules it had imported, with what they
+    built while the import ran (a registry filled by the buggy code), and a package whose
+    attributes for those submodules are never set again when it is imported a second time
+    (`from .core import *` then `core.build()` ends in a NameError). A candidate judged on
+    that state fails where a fresh process would pass. The tests collected before keep the
+    modules they hold, with the candidate swapped in. Conftest files stay: pytest keeps them
+    as plugins."""
+    for name, module in list(sys.modules.items()):
+        filename = str(getattr(module, "__file__", "") or "")
+        if module in by_file.values() and Path(filename).name != "conftest.py":
+            del sys.modules[name]
+    sys.meta_path.insert(0, _SourceOverride(dict(edits)))
+
+
 def _run_files(
-    files: list[str],
+    targets: list[str],
     guards: list[str],
     limits: dict[str, float],
     items: list[Any],
     file_limit: float,
+    edits: dict[str, str],
+    by_file: dict[str, types.ModuleType],
 ) -> dict[str, Any]:
-    """Screen against failing test files that did not collect at base: the child collects
-    them anew (the candidate's code in place), runs their tests, and the file counts as fixed
-    when one of them passes, as the naive path judges it. The guards then run as usual."""
+    """Screen when some failing test files did not collect at base: the child imports the
+    project anew (the candidate's code in place) and collects the files of every target
+    again, runs the targets' tests, and a file counts as fixed when one of its tests passes,
+    as the naive path judges it. The failing tests of files that did collect run from the
+    new collection too: the import that failed at base is what broke them. The guards then
+    run as usual."""
     session = _WORKER.session
     root = Path(str(session.config.rootpath))
+    files = list(dict.fromkeys(t.split("::", 1)[0] for t in targets))
+    _import_anew(edits, by_file)
     try:
         fresh = session.perform_collect([str(root / path) for path in files])
     except Exception as error:  # still does not collect: the candidate fixes nothing
@@ -955,17 +980,21 @@ def _run_files(
         return {
             "fixed": [],
             "broken": [],
-            "outcomes": {path: ["error", message] for path in files},
+            "outcomes": {target: ["error", message] for target in targets},
         }
-    in_file = {
-        path: [item.nodeid for item in fresh if item.nodeid.startswith(path + "::")]
-        for path in files
+    collected = [test_id(item) for item in fresh]
+    wanted = {
+        target: [n for n in collected if n.startswith(target + "::")]
+        if "::" not in target
+        # a test that is not collected now is reported "not collected" by _run_items
+        else [target]
+        for target in targets
     }
-    targets = [nodeid for ids in in_file.values() for nodeid in ids]
-    limits = {**dict.fromkeys(targets, file_limit), **limits}
-    found = _run_items([*fresh, *items], targets, guards, limits)
+    ids = list(dict.fromkeys(n for found in wanted.values() for n in found))
+    limits = {**dict.fromkeys(ids, file_limit), **limits}
+    found = _run_items([*items, *fresh], ids, guards, limits)  # the new collection wins
     passed = set(found["fixed"])
-    return {**found, "fixed": [path for path, ids in in_file.items() if passed & set(ids)]}
+    return {**found, "fixed": [target for target, ns in wanted.items() if passed & set(ns)]}
 
 
 def _child(
@@ -988,7 +1017,13 @@ def _child(
         elif files:
             limits = dict(candidate.get("limits", {}))
             result = _run_files(
-                files, candidate["guards"], limits, items, float(candidate.get("file_limit", 0.0))
+                candidate["targets"],
+                candidate["guards"],
+                limits,
+                items,
+                float(candidate.get("file_limit", 0.0)),
+                candidate["edits"],
+                by_file,
             )
         else:
             result = _run_items(
