@@ -177,4 +177,10 @@ PRIORS: dict[FailureClass, dict[str, float]] = {
 
 
 def prior(failure_class: FailureClass, template: str) -> float:
-    return PRIORS.get(failure_class, PRIORS[FailureClass.LOGIC]).get(template, 0.3)
+    """A template the class's table does not name is trusted as for a wrong value: a module
+    that does not import because its import-time code computes the wrong thing (an assertion
+    or a TypeError while the package is imported) is a FORMAT failure fixed by a LOGIC edit."""
+    table = PRIORS.get(failure_class, PRIORS[FailureClass.LOGIC])
+    if template in table:
+        return table[template]
+    return PRIORS[FailureClass.LOGIC].get(template, 0.3)
