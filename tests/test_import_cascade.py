@@ -23,8 +23,7 @@ FILES = {
         "        SIGNATURES[name] = expand(sig)\n"
     ),
     "pkg/core.py": (
-        "from . import _signatures\n\n\ndef arity(name):\n"
-        "    return _signatures.SIGNATURES[name]\n"
+        "from . import _signatures\n\n\ndef arity(name):\n    return _signatures.SIGNATURES[name]\n"
     ),
     "tests/test_core.py": (
         'import pkg\n\n\ndef test_first():\n    assert pkg.core.arity("first") == 1\n'
