@@ -12,6 +12,7 @@ from bot.engines.mutations.tree import (
     Site,
     expressions,
     find_token,
+    read_defaults,
     segment,
     walk,
 )
@@ -25,6 +26,8 @@ COMPARE_SWAPS: dict[type, list[tuple[type, str]]] = {
     ast.NotEq: [(ast.Eq, "=="), (ast.Lt, "<"), (ast.Gt, ">")],
     ast.In: [(ast.NotIn, "not in")],
     ast.NotIn: [(ast.In, "in")],
+    ast.Is: [(ast.IsNot, "is not")],
+    ast.IsNot: [(ast.Is, "is")],
 }
 
 
@@ -41,6 +44,12 @@ COMPARE_TEXT = {
     ast.IsNot: "is not",
 }
 
+ORDERING = {ast.Lt, ast.LtE, ast.Gt, ast.GtE}
+IDENTITY = {ast.Is, ast.IsNot}
+MEMBERSHIP = {ast.In, ast.NotIn}
+# `is` for `==` (and back) where one side is a singleton: identity_equality proposes those
+IDENTITY_EQUALITY = {ast.Is: ast.Eq, ast.IsNot: ast.NotEq, ast.Eq: ast.Is, ast.NotEq: ast.IsNot}
+
 
 BINARY_SWAPS: dict[type, list[str]] = {
     ast.Add: ["-", "*"],
@@ -50,29 +59,11 @@ BINARY_SWAPS: dict[type, list[str]] = {
     ast.FloorDiv: ["/", "%", "*"],
     ast.Mod: ["//"],
     ast.Pow: ["*"],
+    ast.LShift: [">>"],
+    ast.RShift: ["<<"],
     ast.BitAnd: ["|"],
     ast.BitOr: ["&"],
-}
-
-
-# The other arithmetic operators, tried after the likely ones under a template of their own
-# (a lower prior): a single wrong operator may be any of them (`elem / start` for
-# `elem - start`, `value | 1000` for `value / 1000`). Never `**`: a wrong power can take a
-# candidate's test for ever.
-ARITHMETIC = ("+", "-", "*", "/", "//", "%")
-OTHER_ARITHMETIC: dict[type, list[str]] = {
-    op: [new for new in ARITHMETIC if new not in (text, *BINARY_SWAPS.get(op, ()))]
-    for op, text in {
-        ast.Add: "+",
-        ast.Sub: "-",
-        ast.Mult: "*",
-        ast.Div: "/",
-        ast.FloorDiv: "//",
-        ast.Mod: "%",
-        ast.BitAnd: "&",
-        ast.BitOr: "|",
-        ast.BitXor: "^",
-    }.items()
+    ast.BitXor: ["|", "&"],
 }
 
 
@@ -84,13 +75,50 @@ BINARY_TEXT = {
     ast.FloorDiv: "//",
     ast.Mod: "%",
     ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
     ast.BitAnd: "&",
     ast.BitOr: "|",
     ast.BitXor: "^",
 }
 
+# The other binary operators, tried after the likely ones under a template of their own (a
+# lower prior): a single wrong operator may be any of them (`elem / start` for `elem - start`,
+# `value | 1000` for `value / 1000`, `n << 1` for `n + 1`). Those of the same family
+# (arithmetic, or bitwise and shifts) come first.
+ARITHMETIC = ("+", "-", "*", "/", "//", "%", "**")
+BITWISE = ("&", "|", "^", "<<", ">>")
+OTHER_BINARY: dict[type, list[str]] = {
+    op: [
+        new
+        for new in ((*ARITHMETIC, *BITWISE) if text in ARITHMETIC else (*BITWISE, *ARITHMETIC))
+        if new not in (text, *BINARY_SWAPS.get(op, ()))
+    ]
+    for op, text in BINARY_TEXT.items()
+}
+
+# `**` and `<<` grow a number with their right operand: `a ** b` or `a << b` for a large `b`
+# can take a candidate's test for ever or fill the memory. They replace another operator only
+# where the right operand is a literal number this small.
+EXPLOSIVE = ("**", "<<")
+SMALL_EXPONENT = 64
+
+
+def _bounded(left: ast.expr, right: ast.expr) -> bool:
+    """Whether `**` or `<<` in place of the operator between ``left`` and ``right`` only
+    raises to, or shifts by, a small literal (`a ** b + 2` would read `a ** (b ** 2)`)."""
+    return (
+        isinstance(right, ast.Constant)
+        and isinstance(right.value, int | float)
+        and not isinstance(right.value, bool)
+        and 0 <= right.value <= SMALL_EXPONENT
+        and not (isinstance(left, ast.BinOp) and isinstance(left.op, ast.Pow))
+    )
+
 
 def compare_operator(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """The likely swaps of a comparison operator first (`<` -> `<=`, `is` -> `is not`), then
+    every other operator that could stand between the two operands."""
     for node in expressions(site.statement):
         if not isinstance(node, ast.Compare):
             continue
@@ -106,11 +134,11 @@ def compare_operator(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             )
             if span is None:
                 continue
-            for new_type, new_text in COMPARE_SWAPS.get(type(operator), []):
-                boundary = {ast.Lt, ast.LtE, ast.Gt, ast.GtE}
+            likely = COMPARE_SWAPS.get(type(operator), [])
+            for new_type, new_text in likely:
                 template = (
                     "comparison-boundary"
-                    if {type(operator), new_type} <= boundary
+                    if {type(operator), new_type} <= ORDERING
                     and COMPARE_TEXT[type(operator)][0] == new_text[0]
                     else "comparison-operator"
                 )
@@ -123,6 +151,41 @@ def compare_operator(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                     "the comparison decided the wrong branch"
                     + (" at the boundary value" if template == "comparison-boundary" else ""),
                 )
+            left, right = operands[position], operands[position + 1]
+            for new_type, new_text in COMPARE_TEXT.items():
+                if new_type is type(operator) or any(new_type is t for t, _ in likely):
+                    continue
+                if not _comparable(new_type, left, right):
+                    continue
+                if IDENTITY_EQUALITY.get(type(operator)) is new_type and _singleton(right):
+                    continue  # identity_equality proposes it
+                yield Mutation(
+                    span[0],
+                    span[1],
+                    new_text,
+                    "other-comparison-operator",
+                    f"`{current}` -> `{new_text}`",
+                    "the comparison used the wrong operator",
+                )
+
+
+def _singleton(node: ast.expr) -> bool:
+    """None, True or False (never 0 or 1, which compare equal to the flags)."""
+    return isinstance(node, ast.Constant) and any(node.value is v for v in (None, True, False))
+
+
+def _comparable(operator: type, left: ast.expr, right: ast.expr) -> bool:
+    """Whether code would compare these operands with ``operator``: never an ordering with
+    None or a flag, nor identity with a literal number or string (a SyntaxWarning), nor
+    membership in a literal that is not a container."""
+    literals = [n for n in (left, right) if isinstance(n, ast.Constant)]
+    if operator in ORDERING:
+        return not any(_singleton(n) for n in literals)
+    if operator in IDENTITY:
+        return all(_singleton(n) or n.value is Ellipsis for n in literals)
+    if operator in MEMBERSHIP:
+        return not (isinstance(right, ast.Constant) and not isinstance(right.value, str | bytes))
+    return True
 
 
 def identity_equality(site: Site, offsets: Offsets) -> Iterator[Mutation]:
@@ -142,10 +205,7 @@ def identity_equality(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             )
             if span is None:
                 continue
-            if isinstance(operator, ast.Eq | ast.NotEq) and not (
-                isinstance(operands[position + 1], ast.Constant)
-                and operands[position + 1].value in (None, True, False)  # type: ignore[attr-defined]
-            ):
+            if isinstance(operator, ast.Eq | ast.NotEq) and not _singleton(operands[position + 1]):
                 continue
             new = swaps[type(operator)]
             yield Mutation(
@@ -168,8 +228,10 @@ def binary_operator(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             if span is None:
                 continue
             likely = [(new, "arithmetic-operator") for new in BINARY_SWAPS.get(type(node.op), [])]
-            others = OTHER_ARITHMETIC.get(type(node.op), [])
-            for new, template in [*likely, *((n, "other-arithmetic-operator") for n in others)]:
+            others = [(new, "other-arithmetic-operator") for new in OTHER_BINARY[type(node.op)]]
+            for new, template in [*likely, *others]:
+                if new in EXPLOSIVE and not _bounded(node.left, node.right):
+                    continue
                 yield Mutation(
                     span[0],
                     span[1],
@@ -186,6 +248,8 @@ def binary_operator(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             if span is None:
                 continue
             for new in BINARY_SWAPS.get(type(node.op), []):
+                if new in EXPLOSIVE and not _bounded(node.target, node.value):
+                    continue
                 yield Mutation(
                     span[0],
                     span[1],
@@ -223,12 +287,9 @@ def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 for a in [*node.args, *(k.value for k in node.keywords)]
                 if isinstance(a, ast.Constant | ast.Name | ast.BinOp)
             ]
-    # every integer literal of the statement may be off by one, wherever it stands
-    interesting += [
-        n
-        for n in expressions(site.statement)
-        if isinstance(n, ast.Constant) and type(n.value) is int
-    ]
+    # every number the statement writes may be off by one, wherever it stands (a float, a
+    # negative number, a default of a parameter it reads)
+    interesting += literal_numbers([*expressions(site.statement), *read_defaults(site)])
     seen: set[tuple[int, int]] = set()
     for expression in interesting:
         start, end = offsets.span(expression)
@@ -236,9 +297,10 @@ def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
             continue
         seen.add((start, end))
         source = site.text[start:end]
-        if isinstance(expression, ast.Constant) and type(expression.value) is int:
+        value = number_value(expression)
+        if value is not None:
             for delta in (1, -1):
-                new = str(expression.value + delta)
+                new = repr(value + delta)
                 yield Mutation(
                     start,
                     end,
@@ -280,6 +342,33 @@ def off_by_one(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 "an index or bound was off by one",
                 size=2,
             )
+
+
+def number_value(node: ast.AST) -> int | float | None:
+    """The value of a literal number, negative ones included (`-2`, `- 0.5`)."""
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+    ):
+        inner = number_value(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return None if isinstance(node.value, bool) else node.value
+    return None
+
+
+def literal_numbers(roots: list[ast.AST]) -> list[ast.expr]:
+    """The literal numbers in ``roots``, a negative number as one (never its digits alone)."""
+    nodes = [node for root in roots for node in walk(root)]
+    negated = {
+        id(n.operand) for n in nodes if isinstance(n, ast.UnaryOp) and number_value(n) is not None
+    }
+    return [
+        n
+        for n in dict.fromkeys(nodes)
+        if isinstance(n, ast.expr) and number_value(n) is not None and id(n) not in negated
+    ]
 
 
 def _parents(statement: ast.stmt) -> dict[int, ast.AST]:
