@@ -61,6 +61,7 @@ from bot.engines.mutations.recursion import BASE_CASE_TEMPLATES, base_case_lines
 from bot.engines.mutations.scope import held_expression, scope_clause, scope_condition
 from bot.engines.mutations.scope_statements import carried_assignment, missing_return, sibling_call
 from bot.engines.mutations.statements import (
+    break_continue,
     delete_statement,
     insert_statement,
     return_value,
@@ -76,7 +77,7 @@ from bot.engines.mutations.tree import (
     statement_at,
     walk,
 )
-from bot.engines.mutations.unary import unary_negation, unary_operator
+from bot.engines.mutations.unary import negate_operand, unary_negation, unary_operator
 
 __all__ = [
     "BASE_CASE_TEMPLATES",
@@ -131,8 +132,6 @@ LINE_TEMPLATES = (
     clamps,
     scope_condition,
     held_expression,
-    computed_off_by_one,
-    comparison_shift,
     scope_clause,
     carried_assignment,
     sibling_call,
@@ -145,6 +144,8 @@ LINE_TEMPLATES = (
     call_arguments,
     unary_operator,
     unary_negation,
+    negate_operand,
+    break_continue,
     imported_name,
     project_constant,
 )

@@ -1,4 +1,5 @@
-"""Statements: returned values, statements missing or superfluous."""
+"""Statements: returned values, statements missing or superfluous, a loop left or continued
+the wrong way."""
 
 from __future__ import annotations
 
@@ -48,6 +49,30 @@ def return_value(site: Site, offsets: Offsets) -> Iterator[Mutation]:
                 f"`return {source}` -> `return {name}`",
                 "the function returned the wrong value",
             )
+
+
+def break_continue(site: Site, offsets: Offsets) -> Iterator[Mutation]:
+    """`break` <-> `continue`: the loop was left where it should go on, or the reverse."""
+    statement = site.statement
+    if not isinstance(statement, ast.Break | ast.Continue):
+        return
+    start, end = offsets.span(statement)
+    current, new = (
+        ("break", "continue") if isinstance(statement, ast.Break) else ("continue", "break")
+    )
+    yield Mutation(
+        start,
+        end,
+        new,
+        "break-continue",
+        f"`{current}` -> `{new}`",
+        "the loop "
+        + (
+            "stopped where it should skip one item"
+            if current == "break"
+            else "skipped an item where it should stop"
+        ),
+    )
 
 
 def _is_simple_statement(node: ast.stmt) -> bool:
