@@ -371,8 +371,9 @@ def test_every_other_arithmetic_operator_comes_after_the_likely_ones() -> None:
     others = [text for t, text in division if t == "other-arithmetic-operator"]
     assert source.replace("elem / start", "elem - start") in others
     assert source.replace("elem / start", "elem + start") in others
-    # never a power: a wrong one can make a candidate's test run for ever
-    assert not any("**" in text for _, text in proposed)
+    # a power only of a small literal: `elem ** start` can make a candidate's test run for ever
+    assert source.replace("elem / start", "elem ** start") not in [t for _, t in proposed]
+    assert source.replace("% 2", "** 2") in [t for _, t in proposed]
     assert (
         PRIORS[FailureClass.LOGIC]["other-arithmetic-operator"]
         < (PRIORS[FailureClass.LOGIC]["arithmetic-operator"])
@@ -397,3 +398,117 @@ def test_a_number_off_by_a_power_of_ten() -> None:
     assert edited("def f(x):\n    return x + 1\n", 2, literal_magnitude) == []
     seconds = "def ms(value):\n    return value * 1000.0\n"
     assert seconds.replace("1000.0", "100.0") in edited(seconds, 2, literal_magnitude)
+
+
+def _proposed(template: Template, source: str, line: int) -> list[tuple[str, str]]:
+    return [(m.template, m.apply(source)) for m in template(*_site(source, line))]
+
+
+def test_every_binary_operator_can_stand_for_every_other() -> None:
+    from bot.engines.mutations.operators import binary_operator
+
+    source = "def grow(n, k):\n    return n << 1, n - k\n"
+    proposed = _proposed(binary_operator, source, 2)
+    assert proposed[0] == ("arithmetic-operator", source.replace("<<", ">>"))
+    shifted = [text for _, text in proposed if "n - k" in text]
+    for new in ("+", "-", "*", "/", "//", "%", "**", "&", "|", "^"):
+        assert source.replace("<<", new) in shifted
+    # bitwise and shift operators first for a shift, arithmetic after them
+    assert shifted.index(source.replace("<<", "&")) < shifted.index(source.replace("<<", "+"))
+    subtracted = [text for _, text in proposed if "n << 1" in text]
+    assert source.replace("n - k", "n >> k") in subtracted
+    assert source.replace("n - k", "n ^ k") in subtracted
+    # neither a power nor a left shift by a name: `n ** k` may never end, `n << k` fill memory
+    assert source.replace("n - k", "n ** k") not in subtracted
+    assert source.replace("n - k", "n << k") not in subtracted
+    nested = "def f(a, b):\n    return a ** b + 2\n"
+    assert "a ** b ** 2" not in "".join(t for _, t in _proposed(binary_operator, nested, 2))
+
+
+def test_every_comparison_operator_can_stand_for_every_other() -> None:
+    from bot.engines.mutations.operators import compare_operator
+
+    source = "def pick(item, seen):\n    return item is not None\n"
+    proposed = _proposed(compare_operator, source, 2)
+    assert proposed[0] == ("comparison-operator", source.replace("is not", "is"))
+    others = {text for template, text in proposed if template == "other-comparison-operator"}
+    # `!=` for `is not` against None is identity_equality's; an ordering with None or a
+    # membership in None never runs
+    assert others == {source.replace("is not", "==")}
+    counted = "def empty(count, limit):\n    return count == 0 or count > limit\n"
+    proposed = _proposed(compare_operator, counted, 2)
+    zero = {text for template, text in proposed if "count > limit" in text}
+    assert counted.replace("count == 0", "count < 0") in zero
+    assert counted.replace("count == 0", "count > 0") in zero
+    # `is` with a literal number is a SyntaxWarning, `in 0` a TypeError: code never says so
+    assert not {counted.replace("==", op) for op in ("is", "is not", "in", "not in")} & zero
+    limit = {text for template, text in proposed if "count == 0" in text}
+    assert counted.replace("count > limit", "count is limit") in limit
+    assert counted.replace("count > limit", "count in limit") in limit
+    assert len(limit) == len(set(limit)) == 9
+
+
+def test_numbers_off_by_one_wherever_written() -> None:
+    from bot.engines.mutations.operators import off_by_one
+
+    source = "def last(xs, scale=(-1, 0.5)):\n    return xs[- 2] * 2.0, scale\n"
+    found = edited(source, 2, off_by_one)
+    assert source.replace("[- 2]", "[-1]") in found
+    assert source.replace("[- 2]", "[-3]") in found
+    assert source.replace("2.0,", "1.0,") in found
+    assert source.replace("2.0,", "3.0,") in found
+    # the defaults of a parameter the line reads, inside a tuple too
+    assert source.replace("(-1, 0.5)", "(0, 0.5)") in found
+    assert source.replace("(-1, 0.5)", "(-1, 1.5)") in found
+    # never the digits of a negative number alone
+    assert source.replace("[- 2]", "[- 3]") not in found
+
+
+def test_not_written_for_a_sign_where_a_number_is_used() -> None:
+    from bot.engines.mutations.unary import unary_operator
+
+    source = "def tail(items, n):\n    return items[not 1], items[: not n]\n"
+    found = edited(source, 2, unary_operator)
+    assert source.replace("not 1", "-1") in found
+    assert source.replace("not n", "-n") in found
+    assert source.replace("not n", "~n") in found
+    tested = "def f(a, b):\n    if not a and b:\n        return 1\n"
+    assert edited(tested, 2, unary_operator) == []
+    inverted = "def stagger(items, offsets=(~1, 0)):\n    return offsets\n"
+    assert inverted.replace("~1", "-1") in edited(inverted, 1, unary_operator)
+
+
+def test_a_not_added_to_or_removed_from_one_operand() -> None:
+    from bot.engines.mutations.unary import negate_operand
+
+    source = "def both(relative, absolute):\n    if relative and not absolute:\n        return 1\n"
+    found = edited(source, 2, negate_operand)
+    assert source.replace("if relative", "if not relative") in found
+    assert source.replace("not absolute", "absolute") in found
+    # the whole condition is negate_condition's
+    assert (
+        source.replace("if relative and not absolute", "if not (relative and not absolute)")
+        not in found
+    )
+    added = (
+        "def f(limit, size):\n    if not limit is not None and (size > limit):\n        return 1\n"
+    )
+    found = edited(added, 2, negate_operand)
+    assert added.replace("not limit is not None", "limit is not None") in found
+    assert added.replace("(size > limit)", "not (size > limit)") in found
+    returned = "def differ(xs):\n    return any(xs)\n"
+    assert edited(returned, 2, negate_operand) == [returned.replace("any(xs)", "not any(xs)")]
+
+
+def test_break_and_continue_swapped() -> None:
+    from bot.engines.mutations.statements import break_continue
+
+    source = "def first(xs):\n    for x in xs:\n        if x:\n            break\n    return x\n"
+    assert edited(source, 4, break_continue) == [source.replace("break", "continue")]
+    back = source.replace("break", "continue")
+    assert edited(back, 4, break_continue) == [source]
+    assert edited(source, 5, break_continue) == []
+    assert (
+        PRIORS[FailureClass.LOGIC]["break-continue"]
+        > PRIORS[FailureClass.LOGIC]["delete-statement"]
+    )
