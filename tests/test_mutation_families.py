@@ -474,6 +474,8 @@ def test_not_written_for_a_sign_where_a_number_is_used() -> None:
     assert source.replace("not n", "~n") in found
     tested = "def f(a, b):\n    if not a and b:\n        return 1\n"
     assert edited(tested, 2, unary_operator) == []
+    kept = "def fresh(xs, old):\n    return [x for x in xs if not old(x)]\n"
+    assert edited(kept, 2, unary_operator) == []
     inverted = "def stagger(items, offsets=(~1, 0)):\n    return offsets\n"
     assert inverted.replace("~1", "-1") in edited(inverted, 1, unary_operator)
 

@@ -75,8 +75,8 @@ def _tested(statement: ast.stmt) -> set[int]:
             tested += node.values
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             tested.append(node.operand)
-        elif isinstance(node, ast.comprehension):
-            tested += node.ifs
+        elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            tested += [test for generator in node.generators for test in generator.ifs]
     return {id(node) for node in tested}
 
 
