@@ -70,9 +70,10 @@ def test_the_base_model_is_counted_once_and_kept_in_the_cache(
     monkeypatch.setattr(naturalness, "_BASE", None)
     assert base_model().trigrams == counted.trigrams
     # a broken cache file is counted again, not trusted
-    kept[0].write_text(json.dumps({"version": -1}))
-    monkeypatch.setattr(naturalness, "_BASE", None)
-    assert base_model().trigrams == counted.trigrams
+    for broken in (json.dumps({"version": -1}), "[1, 2]", "{", json.dumps({"version": 1})):
+        kept[0].write_text(broken)
+        monkeypatch.setattr(naturalness, "_BASE", None)
+        assert base_model().trigrams == counted.trigrams
 
 
 def test_among_equal_candidates_the_engine_tries_the_ordinary_one_first(tmp_path: Path) -> None:

@@ -197,9 +197,11 @@ def base_model() -> TokenModel:
         json.dumps([MODEL_VERSION, sys.version, [p.name for p in sources]]).encode()
     ).hexdigest()[:16]
     cached = _cache_folder() / f"stdlib-{key}.json"
-    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+    try:
         _BASE = TokenModel.from_json(json.loads(cached.read_text(encoding="utf-8")))
         return _BASE
+    except Exception:  # a cache: missing, partial or from elsewhere, it is counted again
+        pass
     texts: list[str] = []
     for path in sources:
         with contextlib.suppress(OSError):
