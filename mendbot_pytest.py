@@ -447,7 +447,7 @@ class _SourceOverride(importlib.abc.MetaPathFinder):
         )
 
 
-def _swap_function(old: Any, new: Any) -> bool:
+def _swap_function(old: Any, new: Any, kept: dict[int, Any] | None = None) -> bool:
     old_function = getattr(old, "__func__", old)
     new_function = getattr(new, "__func__", new)
     old_function = getattr(old_function, "__wrapped__", old_function)
@@ -459,24 +459,67 @@ def _swap_function(old: Any, new: Any) -> bool:
     if old_function.__code__.co_freevars != new_function.__code__.co_freevars:
         return False
     old_function.__code__ = new_function.__code__
-    old_function.__defaults__ = new_function.__defaults__
-    old_function.__kwdefaults__ = new_function.__kwdefaults__
+    old_function.__defaults__ = _kept_defaults(
+        old_function.__defaults__, new_function.__defaults__, kept
+    )
+    if old_function.__kwdefaults__ is None or new_function.__kwdefaults__ is None:
+        old_function.__kwdefaults__ = new_function.__kwdefaults__
+    else:
+        old_kw, new_kw = old_function.__kwdefaults__, new_function.__kwdefaults__
+        old_function.__kwdefaults__ = {
+            name: _same_or_new(old_kw.get(name, _ABSENT), value, kept)
+            for name, value in new_kw.items()
+        }
     return True
 
 
-def _swap_property(old_value: property, new_value: property) -> bool:
+_ABSENT = object()
+
+
+def _same_or_new(old: Any, new: Any, kept: dict[int, Any] | None = None) -> Any:
+    """The value a default or class attribute should have after the swap. The candidate's
+    module is executed again to get its new functions, so every default and class attribute
+    is made again: a sentinel default (``default=NOTHING``) would become a second object
+    that the code, which compares with the module's own, never recognises. A module-level
+    value whose statement did not change (``kept``: new object's id -> the old object) is
+    the old object; a value that only looks the same (same type and repr) stays the old
+    one; anything else is the new value."""
+    if kept is not None and id(new) in kept:
+        return kept[id(new)]
+    if old is _ABSENT or old is new:
+        return new
+    try:
+        same = type(old) is type(new) and repr(old) == repr(new)
+    except Exception:  # a repr that fails: take the new value
+        same = False
+    return old if same else new
+
+
+def _kept_defaults(
+    old: tuple[Any, ...] | None, new: tuple[Any, ...] | None, kept: dict[int, Any] | None
+) -> Any:
+    if new is None:
+        return None
+    if old is None or len(old) != len(new):
+        return tuple(_same_or_new(_ABSENT, after, kept) for after in new)
+    return tuple(_same_or_new(before, after, kept) for before, after in zip(old, new, strict=True))
+
+
+def _swap_property(
+    old_value: property, new_value: property, kept: dict[int, Any] | None = None
+) -> bool:
     """Give a property's accessor functions their new code; False where a part is not a
     plain function on both sides (``property(attrgetter("first"))``) or is added or removed."""
     for part in ("fget", "fset", "fdel"):
         new_part, old_part = getattr(new_value, part), getattr(old_value, part)
         if (new_part is None) != (old_part is None):
             return False
-        if new_part is not None and not _swap_function(old_part, new_part):
+        if new_part is not None and not _swap_function(old_part, new_part, kept):
             return False
     return True
 
 
-def _patch_class(old_class: type, new_class: type) -> bool:
+def _patch_class(old_class: type, new_class: type, kept: dict[int, Any] | None = None) -> bool:
     for name, new_value in vars(new_class).items():
         if name in ("__dict__", "__weakref__", "__module__", "__doc__", "__qualname__"):
             continue
@@ -488,14 +531,14 @@ def _patch_class(old_class: type, new_class: type) -> bool:
                 return False
             continue
         if isinstance(new_value, property) and isinstance(old_value, property):
-            if not _swap_property(old_value, new_value):
+            if not _swap_property(old_value, new_value, kept):
                 # looked up through the class on every access: the new one serves as well
                 setattr(old_class, name, new_value)
             continue
         if isinstance(new_value, types.FunctionType | staticmethod | classmethod) and (
             old_value is not None
         ):
-            if not _swap_function(old_value, new_value):
+            if not _swap_function(old_value, new_value, kept):
                 return False
             continue
         if isinstance(new_value, types.FunctionType | staticmethod | classmethod | property):
@@ -504,7 +547,9 @@ def _patch_class(old_class: type, new_class: type) -> bool:
         if name.startswith("__"):
             continue
         with contextlib.suppress(AttributeError, TypeError):
-            setattr(old_class, name, new_value)
+            setattr(
+                old_class, name, _same_or_new(vars(old_class).get(name, _ABSENT), new_value, kept)
+            )
     return True
 
 
@@ -652,6 +697,12 @@ def _apply_in_place(
     changed = _changed_names(tree, old_source, source) if old_source is not None else None
     exec(code, namespace)
     old = module.__dict__
+    # what unchanged statements made is the old object, wherever the new one turns up
+    kept = {
+        id(value): old[name]
+        for name, value in namespace.items()
+        if name in old and changed is not None and name not in changed
+    }
     replaced: list[tuple[str, Any, Any]] = []
     for name, new_value in namespace.items():
         if name.startswith("__") and name.endswith("__"):
@@ -663,11 +714,11 @@ def _apply_in_place(
         ):
             if old_value is None:
                 old[name] = new_value
-            elif not _swap_function(old_value, new_value):
+            elif not _swap_function(old_value, new_value, kept):
                 return f"cannot swap function {name}"
         elif isinstance(new_value, type) and new_value.__module__ == module.__name__:
             if isinstance(old_value, type):
-                if not _patch_class(old_value, new_value):
+                if not _patch_class(old_value, new_value, kept):
                     return f"cannot patch class {name}"
             else:
                 old[name] = new_value
@@ -964,14 +1015,16 @@ def _run_files(
     by_file: dict[str, types.ModuleType],
 ) -> dict[str, Any]:
     """Screen when some failing test files did not collect at base: the child imports the
-    project anew (the candidate's code in place) and collects the files of every target
-    again, runs the targets' tests, and a file counts as fixed when one of its tests passes,
-    as the naive path judges it. The failing tests of files that did collect run from the
-    new collection too: the import that failed at base is what broke them. The guards then
-    run as usual."""
+    project anew (the candidate's code in place) and collects the files of every target and
+    guard again, runs the targets' tests, and a file counts as fixed when one of its tests
+    passes, as the naive path judges it. The failing tests of files that did collect run
+    from the new collection too (the import that failed at base is what broke them), and so
+    do the guards."""
     session = _WORKER.session
     root = Path(str(session.config.rootpath))
-    files = list(dict.fromkeys(t.split("::", 1)[0] for t in targets))
+    # the guards' files too: a test collected before the project was imported anew would
+    # run on the old modules while the code it calls may import the new ones
+    files = list(dict.fromkeys(t.split("::", 1)[0] for t in [*targets, *guards]))
     _import_anew(edits, by_file)
     try:
         fresh = session.perform_collect([str(root / path) for path in files])

@@ -338,3 +338,58 @@ def test_a_class_with_slots_and_a_non_function_property_is_patched_in_place(
         assert seen["fast"] == seen["naive"] == [(True, ("tests/test_pairs.py::test_total",), ())]
     finally:
         runner.close()
+
+
+SENTINEL_CORE = '''
+class _Missing:
+    """A sentinel as libraries write them: its repr names the object, not the value."""
+
+
+MISSING = _Missing()
+
+
+def pick(value=MISSING, fallback=1):
+    if value is MISSING:
+        return fallback
+    return value
+
+
+class Field:
+    default = MISSING
+
+    def resolved(self, value=MISSING):
+        return self.default if value is MISSING else value
+
+    def required(self):
+        return self.default is MISSING
+
+
+def total(items):
+    return sum(items) + 1
+'''
+
+
+def test_a_sentinel_the_module_defines_keeps_its_identity_in_defaults_and_class_attributes(
+    tmp_path: Path,
+) -> None:
+    """The swap executes the module again to get the candidate's functions: the defaults of
+    the functions and the class attributes it swaps in must still be the sentinel the code
+    compares with, not the second one the new execution made."""
+    import importlib.util
+
+    import mendbot_pytest
+
+    path = tmp_path / "sentinels_under_swap.py"
+    path.write_text(SENTINEL_CORE)
+    spec = importlib.util.spec_from_file_location("sentinels_under_swap", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    missing = module.MISSING
+    fixed = SENTINEL_CORE.replace("sum(items) + 1", "sum(items)")
+    assert mendbot_pytest._apply_in_place(module, fixed, str(path)) is None
+    assert module.total([1, 2]) == 3  # the candidate is in
+    assert module.MISSING is missing
+    assert module.pick() == 1  # its default is the module's sentinel
+    assert module.Field.default is missing and module.Field().required()
+    assert module.Field().resolved() is missing
