@@ -405,6 +405,10 @@ def fix(
 
     Arguments after `--` go to pytest to select tests, e.g. `mendbot fix . -- tests/test_cart.py`.
     """
+    if str(path).startswith("-") and not path.exists():
+        # `mendbot fix -- -k cart`: no PATH before `--`, so the first pytest argument landed
+        # in PATH; the project is the current folder, as without `--`
+        pytest_args, path = (str(path), *pytest_args), Path(".")
     flags = {
         "engine": engine,
         "max_rounds": max_rounds,

@@ -231,6 +231,22 @@ def test_pytest_arguments_select_tests(make_repo: Callable[..., Path], run_cli: 
     assert all("test_other" not in t for t in report["extra"]["final"]["outcomes"])
 
 
+def test_pytest_options_after_a_bare_double_dash_select_tests_in_the_current_folder(
+    make_repo: Callable[..., Path], run_cli: RunCli
+) -> None:
+    """`mendbot fix -- --deselect X`: without a PATH before `--`, the first pytest option is
+    not a folder that does not exist."""
+    files = dict(BUGGY_CLAMP)
+    files["tests/test_other.py"] = "def test_broken_elsewhere():\n    assert 1 == 2\n"
+    root = make_repo(files)
+    deselect = "tests/test_other.py::test_broken_elsewhere"
+    result = run_cli("fix", "--json", "--", "--deselect", deselect, cwd=root)
+    assert result.code == 0, result.stderr
+    report = result.json()
+    assert report["status"] == "fixed", report
+    assert deselect not in report["extra"]["final"]["outcomes"]
+
+
 def test_settings_come_from_pyproject(make_repo: Callable[..., Path], run_cli: RunCli) -> None:
     files = dict(BUGGY_CLAMP)
     files["pyproject.toml"] = (
