@@ -77,6 +77,37 @@ def test_a_regression_elsewhere_is_named(make_repo: MakeRepo) -> None:
     assert "broke a passing test: tests/test_shapes.py::test_below" in reason
 
 
+SIGNS = {
+    "signs.py": (
+        "def compare(a, b):\n"
+        "    return (a > b) - (a <= b)\n\n\n"
+        "def order(a, b):\n"
+        "    return 1 if compare(a, b) < 0 else 0\n"
+    ),
+    # order() has a second bug that cancels the first one for test_order
+    "tests/test_signs.py": (
+        "from signs import compare, order\n\n\n"
+        "def test_equal():\n    assert compare(2, 2) == 0\n\n\n"
+        "def test_equal_strings():\n    assert compare('a', 'a') == 0\n\n\n"
+        "def test_less():\n    assert compare(1, 2) == -1\n\n\n"
+        "def test_order():\n    assert order(1, 1) == 1\n"
+    ),
+}
+
+
+def test_a_fix_that_reveals_a_second_bug_is_named_with_the_masking(make_repo: MakeRepo) -> None:
+    root = make_repo(SIGNS)
+    fixed = SIGNS["signs.py"].replace("(a <= b)", "(a < b)")
+    result = run_repair(root, FixedEngine([("`<=` -> `<`", {"signs.py": fixed})]), max_rounds=1)
+    assert result.status is RunStatus.NOT_FIXED, result.reason
+    assert "broke a passing test: tests/test_signs.py::test_order" in result.reason
+    assert (
+        "the closest fixed 2 failing tests but broke tests/test_signs.py::test_order "
+        "(`<=` -> `<`): if tests/test_signs.py::test_order passed only because a second bug "
+        "cancels this one, fix that bug first"
+    ) in result.reason, result.reason
+
+
 def test_a_model_that_answers_only_prose(make_repo: MakeRepo) -> None:
     root = make_repo(BUGGY_CLAMP)
     with FakeOllama(models=("qwen2.5-coder:7b",)) as server:

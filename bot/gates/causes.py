@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 
 from bot.models import Verdict
 
+# a candidate that fixes at least this many failing tests while breaking one that passed is
+# named in the headline, with the masking it may reveal
+MASKING_HINT_FIXED = 2
+
 REFUSAL_STAGES = {
     "guard": "change a path mendbot may not change or do not compile",
     "safety": "add a dangerous call",
@@ -37,8 +41,11 @@ class RoundCauses:
     fixed_some: int = 0
     broke: Counter[str] = field(default_factory=Counter)  # test -> candidates that broke it
     rolled_back: list[str] = field(default_factory=list)  # why proofs rolled back
+    # the candidate that fixed the most failing tests while breaking a passing one: how many
+    # it fixed, what it changed, the first test it broke
+    closest: tuple[int, str, str] | None = None
 
-    def count(self, verdict: Verdict) -> None:
+    def count(self, verdict: Verdict, description: str = "") -> None:
         self.tried += 1
         if verdict.stage in REFUSAL_STAGES:
             self.refused[verdict.stage] += 1
@@ -50,6 +57,8 @@ class RoundCauses:
             self.timed_out += 1
         if verdict.broken:
             self.broke.update(verdict.broken)
+            if verdict.fixed and (self.closest is None or len(verdict.fixed) > self.closest[0]):
+                self.closest = (len(verdict.fixed), description, verdict.broken[0])
         elif verdict.fixed:
             self.fixed_some += 1
         elif not verdict.accepted:
@@ -99,9 +108,19 @@ def headline(
         )
     if causes.broke:
         test, count = causes.broke.most_common(1)[0]
+        closest = ""
+        if causes.closest is not None and causes.closest[0] >= MASKING_HINT_FIXED:
+            fixed, what, broken = causes.closest
+            # two bugs that cancel out for some test: fixing either one alone breaks it
+            closest = (
+                f"; the closest fixed {fixed} failing tests but broke {broken}"
+                + (f" ({what})" if what else "")
+                + f": if {broken} passed only because a second bug cancels this one, "
+                "fix that bug first"
+            )
         return (
             f"the candidates that fixed failing tests broke a passing test: {test} "
-            f"({count} of them) {tried}"
+            f"({count} of them){closest} {tried}"
         )
     if causes.rolled_back:
         return (

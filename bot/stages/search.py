@@ -196,4 +196,4 @@ def _record(
 def _count(run: Run, search: Search, candidate: Candidate, verdict: Verdict) -> None:
     search.feedback.add(candidate, verdict)
     trace_candidate(run.ports.trace, candidate, verdict)
-    run.state.causes.count(verdict)
+    run.state.causes.count(verdict, candidate.description)
