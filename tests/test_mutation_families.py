@@ -24,12 +24,29 @@ from bot.models import FailureClass
 Template = Callable[[Site, Offsets], Iterator[Mutation]]
 
 
-def edited(source: str, line: int, template: Template, message: str = "") -> list[str]:
+def edited(
+    source: str,
+    line: int,
+    template: Template,
+    message: str = "",
+    project_constants: tuple[tuple[str, str, object], ...] = (),
+) -> list[str]:
     """Every source ``template`` proposes at ``line``, each checked to parse."""
     tree = ast.parse(source)
     statement, function = statement_at(tree, line)
     assert statement is not None
-    site = Site(source, tree, line, statement, function, FailureClass.LOGIC, (), (), message)
+    site = Site(
+        source,
+        tree,
+        line,
+        statement,
+        function,
+        FailureClass.LOGIC,
+        (),
+        (),
+        message,
+        project_constants,
+    )
     texts = [mutation.apply(source) for mutation in template(site, Offsets(source))]
     for text in texts:
         ast.parse(text)

@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import ast
 
-from bot.engines.mutations import LINE_TEMPLATES, PRIORS, Offsets, Site, statement_at
+from bot.engines.mutations import LINE_TEMPLATES, PRIORS
 from bot.engines.mutations.project_names import imported_name, project_constant
 from bot.engines.mutations.tree import module_constants
 from bot.models import FailureClass
 from tests.test_mutation_families import Template
+from tests.test_mutation_families import edited as edited_anywhere
 
 SETTINGS = "DEFAULT_TIMEOUT = 30\nMAX_RETRIES = 5\nUSER_AGENT = 'fetcher/1.0'\nDEBUG = False\n"
 PROJECT = tuple(("settings", name, value) for name, value in module_constants(ast.parse(SETTINGS)))
 
 
 def edited(source: str, line: int, template: Template) -> list[str]:
-    tree = ast.parse(source)
-    statement, function = statement_at(tree, line)
-    assert statement is not None
-    site = Site(source, tree, line, statement, function, FailureClass.LOGIC, (), (), "", PROJECT)
-    texts = [m.apply(source) for m in template(site, Offsets(source))]
-    for text in texts:
-        ast.parse(text)
-    return texts
+    return edited_anywhere(source, line, template, project_constants=PROJECT)
 
 
 def test_module_constants_are_upper_case_literal_numbers_and_strings() -> None:

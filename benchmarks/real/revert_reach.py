@@ -5,9 +5,9 @@ operators `mendbot bench --suite real` injects bugs with, applied on every line 
 function body of the libraries in `libraries.toml` (not only the lines the suite runs). For
 each mutant, the template sites at the mutated line are built as a repair builds them, every
 template is applied, and the candidates are ordered as the engine orders one site's
-candidates (prior x naturalness, then size, then template order). A mutant is *reachable*
-when one candidate gives back the original code (whitespace aside); its *rank* is that
-candidate's place in the site's order.
+candidates (``edit_weight``: prior x naturalness, then size, then template order). A mutant
+is *reachable* when one candidate gives back the original code (whitespace aside); its
+*rank* is that candidate's place in the site's order.
 
 Whether a reachable bug is then fixed depends on localization, the other sites and the
 tests; an unreachable one is never fixed by the templates.
@@ -30,15 +30,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bot.analysis.naturalness import (
-    TokenModel,
-    base_model,
-    change_in_naturalness,
-    line_starts,
-    naturalness_factor,
-)
+from bot.analysis.naturalness import TokenModel, base_model, line_starts
 from bot.bench_real import Settings, _sdist, _tools_python, _unpack, load_libraries
-from bot.engines.mutations import Site, mutations_at, prior, statement_at
+from bot.engines.mutations import Site, mutations_at, statement_at
+from bot.engines.templates import edit_weight
 from bot.models import FailureClass
 from bot.proc import run
 
@@ -93,10 +88,7 @@ def reach(mutant: dict[str, Any], original: str, model: TokenModel) -> int | Non
     starts = line_starts(text)
     scored = []
     for order, mutation in enumerate(mutations_at(site)):
-        change = change_in_naturalness(
-            model, text, mutation.start, mutation.end, mutation.replacement, starts
-        )
-        weight = prior(FailureClass.LOGIC, mutation.template) * naturalness_factor(change)
+        weight = edit_weight(FailureClass.LOGIC, mutation, model, text, starts)
         scored.append((-weight, mutation.size, order, mutation))
     scored.sort(key=lambda item: item[:3])
     seen: set[str] = set()

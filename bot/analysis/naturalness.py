@@ -83,8 +83,9 @@ class TokenModel:
         self.unigrams: Counter[str] = Counter()
         self.bigrams: Counter[tuple[str, str]] = Counter()
         self.trigrams: Counter[tuple[str, str, str]] = Counter()
-        self._contexts1: Counter[str] | None = None
-        self._contexts2: Counter[tuple[str, str]] | None = None
+        # the counts of each one- and two-token context, and of all tokens: made on the
+        # first probability asked for, forgotten when the counts change
+        self._totals: tuple[Counter[str], Counter[tuple[str, str]], int] | None = None
 
     def learn(self, texts: Iterable[str]) -> TokenModel:
         for text in texts:
@@ -92,47 +93,41 @@ class TokenModel:
             self.unigrams.update(words[2:])
             self.bigrams.update(itertools.pairwise(words[1:]))
             self.trigrams.update(zip(words[:-2], words[1:-1], words[2:], strict=True))
-        self._contexts1 = self._contexts2 = None
+        self._totals = None
         return self
 
     def add(self, other: TokenModel) -> TokenModel:
         self.unigrams.update(other.unigrams)
         self.bigrams.update(other.bigrams)
         self.trigrams.update(other.trigrams)
-        self._contexts1 = self._contexts2 = None
+        self._totals = None
         return self
 
-    def _contexts(self) -> tuple[Counter[str], Counter[tuple[str, str]]]:
-        if self._contexts1 is None or self._contexts2 is None:
+    def _contexts(self) -> tuple[Counter[str], Counter[tuple[str, str]], int]:
+        if self._totals is None:
             first: Counter[str] = Counter()
             second: Counter[tuple[str, str]] = Counter()
             for (a, _), count in self.bigrams.items():
                 first[a] += count
             for (a, b, _), count in self.trigrams.items():
                 second[(a, b)] += count
-            self._contexts1, self._contexts2 = first, second
-        return self._contexts1, self._contexts2
+            self._totals = (first, second, sum(self.unigrams.values()) + 1)
+        return self._totals
 
     def log_probability(self, first: str, second: str, word: str) -> float:
-        contexts1, contexts2 = self._contexts()
+        contexts1, contexts2, total = self._contexts()
         seen = self.trigrams.get((first, second, word), 0)
         if seen:
             return math.log(seen / contexts2[(first, second)])
         seen = self.bigrams.get((second, word), 0)
         if seen:
             return math.log(_BACKOFF * seen / contexts1[second])
-        total = sum(self.unigrams.values()) + 1
         return math.log(_BACKOFF * _BACKOFF * (self.unigrams.get(word, 0) + 0.5) / total)
 
     def mean(self, trigrams: list[tuple[str, str, str]]) -> float:
         """The mean log-probability of the last token of each trigram; 0.0 for none."""
         values = [self.log_probability(*trigram) for trigram in trigrams]
         return sum(values) / len(values) if values else 0.0
-
-    def score(self, text: str, lines: Iterable[int]) -> float:
-        """The mean log-probability of the tokens of ``text`` on ``lines`` (1-based), each in
-        the context of the two tokens before it; 0.0 when there are none."""
-        return self.mean(_words_on(text, lines))
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 
 from bot.analysis.naturalness import (
+    TokenModel,
     change_in_naturalness,
     line_starts,
     naturalness_factor,
@@ -54,6 +55,22 @@ def _numbers_one_apart(text: str) -> bool:
     ]
     numbers = {int(n) for line in lines[:20] for n in _NUMBER.findall(line) if len(n) < 12}
     return any(n + 1 in numbers for n in numbers)
+
+
+def edit_weight(
+    failure_class: FailureClass,
+    mutation: Mutation,
+    model: TokenModel,
+    text: str,
+    starts: list[int],
+) -> float:
+    """What a single edit is worth wherever it is: its template's prior for the failure
+    class, times how much more ordinary it leaves its line (``starts``: the line starts of
+    ``text``)."""
+    change = change_in_naturalness(
+        model, text, mutation.start, mutation.end, mutation.replacement, starts
+    )
+    return prior(failure_class, mutation.template) * naturalness_factor(change)
 
 
 PAIR_POOL = 24
@@ -208,20 +225,12 @@ class TemplateEngine:
                     continue  # where a value is set, only the value itself is suspect
                 if location.reason == "base-case" and mutation.template not in BASE_CASE_TEMPLATES:
                     continue
-                weight = max(score, 0.05) * prior(failure_class, mutation.template)
-                weight *= context.learned.multiplier(failure_class, mutation.template)
                 if location.file not in starts:
                     starts[location.file] = line_starts(text)
-                weight *= naturalness_factor(
-                    change_in_naturalness(
-                        model,
-                        text,
-                        mutation.start,
-                        mutation.end,
-                        mutation.replacement,
-                        starts[location.file],
-                    )
+                weight = max(score, 0.05) * edit_weight(
+                    failure_class, mutation, model, text, starts[location.file]
                 )
+                weight *= context.learned.multiplier(failure_class, mutation.template)
                 if hanging and mutation.template in ("insert-statement", "augmented-assignment"):
                     weight *= 2.0  # a loop that never ends most often misses its update
                 if near_miss and mutation.template == "off-by-one":
